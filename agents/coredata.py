@@ -1,0 +1,95 @@
+"""The core-data agent: versioned updates in; tables and change notifications out.
+
+Order per applied update: write the table (its changelog replicates it to every worker), write
+a barrier to every partition of ``tracking.raw``, and only then publish the notification. So once
+the notification is on ``coredata.changes``, every event produced after it meets the new data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from pipeline import control
+from pipeline.app import app, settings
+from pipeline.coredata import apply, decode_update, notification
+from pipeline.dlq import dlq_headers
+from pipeline.errors import PoisonError
+from tables.coredata import TABLES
+
+log = logging.getLogger(__name__)
+
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+updates_topic = app.topic(settings.topic_coredata_updates, partitions=1, **RAW)
+changes_topic = app.topic(settings.topic_coredata_changes, **RAW)
+dlq_topic = app.topic(settings.topic_coredata_dlq, **RAW)
+raw_topic = app.topic(settings.topic_raw, **RAW)
+
+#: applied / ignored (not newer) / republished (replayed after a crash) / dead-lettered
+counts: Counter[str] = Counter()
+
+
+async def publish_barrier(versions: list[control.Version]) -> None:
+    partitions = app.consumer.topic_partitions(settings.topic_raw) or settings.partitions
+    value = control.encode_barrier(versions)
+    headers = [(control.CONTROL_HEADER, control.BARRIER)]
+    sent = [await raw_topic.send(value=value, headers=headers, partition=p) for p in range(partitions)]
+    await asyncio.gather(*sent)
+
+
+async def dead_letter(message: Any, reason: str, error: str) -> None:
+    counts["dead_lettered"] += 1
+    log.warning("core-data update %s[%s]@%s dead-lettered: %s: %s",
+                message.topic, message.partition, message.offset, reason, error)
+    await dlq_topic.send(
+        key=message.key,
+        value=message.value,
+        headers=dlq_headers(
+            message.headers, reason=reason, error=error, topic=message.topic,
+            partition=message.partition, offset=message.offset, stage="coredata", at=int(time.time() * 1000),
+        ),
+    )
+
+
+async def handle(message: Any) -> None:
+    try:
+        update = decode_update(message.value)
+    except PoisonError as exc:
+        await dead_letter(message, exc.reason, str(exc))
+        return
+
+    table = TABLES[update.entity]
+    current = table.get(update.id)
+    source = [message.partition, message.offset]
+    if current is not None and current.get("source") == source:
+        counts["republished"] += 1  # we applied this very message before a crash: publish again
+        new = current
+    else:
+        new = apply(current, update, int(time.time() * 1000))
+        if new is None:
+            counts["ignored"] += 1
+            log.info("ignored %s v%s: stored version is %s", update.key, update.version, current["version"])
+            return
+        new["source"] = source
+        table[update.id] = new
+        counts["applied"] += 1
+    await publish_barrier([(update.entity, update.id, update.version)])
+    note = notification(update.entity, update.id, new)
+    await (await changes_topic.send(key=update.key.encode(), value=orjson.dumps(note)))
+
+
+@app.agent(updates_topic)
+async def apply_updates(stream: Any) -> None:
+    async for event in stream.events():
+        message = event.message
+        try:
+            await handle(message)
+        except Exception as exc:
+            # Never let an exception reach Faust: it would ack and skip the update silently.
+            log.exception("core-data update %s[%s]@%s failed", message.topic, message.partition, message.offset)
+            await dead_letter(message, "error", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,1 @@
+"""Descriptions: typed settings, topic definitions, sample core data."""

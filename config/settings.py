@@ -1,0 +1,103 @@
+"""One typed, frozen settings object, read from the environment once.
+
+Every setting has a default and a line of help; the README's settings table is
+checked against ``FIELDS`` by the test suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+
+def _setting(env: str, default: Any, help: str) -> Any:
+    return dataclasses.field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap_servers: str = _setting(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "Kafka bootstrap servers (host:port[,host:port])."
+    )
+    app_id: str = _setting("ADTRACK_APP_ID", "adtrack", "Consumer group and changelog prefix of the workers.")
+    partitions: int = _setting(
+        "ADTRACK_PARTITIONS", 4, "Partitions of the tracking topics and the per-campaign state tables."
+    )
+    replication_factor: int = _setting(
+        "ADTRACK_REPLICATION_FACTOR", 1, "Replication factor of every topic adtrack creates."
+    )
+    web_port: int = _setting("WEB_PORT", 6066, "Port of the worker's web server (faust --web-port wins).")
+    web_bind: str = _setting("WEB_BIND", "127.0.0.1", "Address the worker's web server binds to.")
+    data_dir: str = _setting("ADTRACK_DATA_DIR", "data", "Local table store directory (faust --datadir wins).")
+    max_event_bytes: int = _setting(
+        "ADTRACK_MAX_EVENT_BYTES", 65536, "Raw events larger than this go to the DLQ as `oversized`."
+    )
+    dedupe_window_s: int = _setting(
+        "ADTRACK_DEDUPE_WINDOW_S", 86400, "How long an accepted event_id is remembered; older events are stale."
+    )
+    max_clock_skew_s: int = _setting(
+        "ADTRACK_MAX_CLOCK_SKEW_S", 300, "How far in the future an event's ts may be before it is rejected."
+    )
+    barrier_timeout_s: float = _setting(
+        "ADTRACK_BARRIER_TIMEOUT_S",
+        30.0,
+        "Longest a partition waits for core-data changelogs to catch up with a published change.",
+    )
+    rebalance_timeout_s: float = _setting(
+        "ADTRACK_REBALANCE_TIMEOUT_S", 60.0, "Consumer-group rebalance timeout (low values speed up tests and demos)."
+    )
+    session_timeout_s: float = _setting(
+        "ADTRACK_SESSION_TIMEOUT_S",
+        30.0,
+        "Consumer-group session timeout: a dead worker's partitions move after this long.",
+    )
+    producer_linger_ms: int = _setting(
+        "ADTRACK_PRODUCER_LINGER_MS", 5, "How long the producer waits to fill a batch before sending it."
+    )
+    topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
+    topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
+    topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")
+    topic_rejected: str = _setting("ADTRACK_TOPIC_REJECTED", "tracking.rejected", "Business-rule rejections with a reason.")
+    topic_dlq: str = _setting("ADTRACK_TOPIC_DLQ", "tracking.dlq", "Poison raw events, original bytes.")
+    topic_coredata_updates: str = _setting(
+        "ADTRACK_TOPIC_COREDATA_UPDATES", "coredata.updates", "Versioned core-data updates from back-office systems."
+    )
+    topic_coredata_changes: str = _setting(
+        "ADTRACK_TOPIC_COREDATA_CHANGES", "coredata.changes", "One notification per applied core-data update."
+    )
+    topic_coredata_dlq: str = _setting("ADTRACK_TOPIC_COREDATA_DLQ", "coredata.dlq", "Invalid core-data updates.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(field.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            kind = type(field.default)
+            try:
+                values[field.name] = kind(raw)
+            except ValueError:
+                raise ConfigError(
+                    f"{field.metadata['env']}={raw!r} is not a valid {kind.__name__}: {field.metadata['help']}"
+                ) from None
+        return cls(**values)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+FIELDS = dataclasses.fields(Settings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()

@@ -1,0 +1,30 @@
+"""Every topic adtrack owns, with its partitions and config, created explicitly at start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from config.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    n = settings.partitions
+    compacted = {"cleanup.policy": "compact"}
+    return [
+        TopicSpec(settings.topic_raw, n),
+        TopicSpec(settings.topic_realtime, n),
+        TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}),
+        TopicSpec(settings.topic_rejected, n),
+        TopicSpec(settings.topic_dlq, n),
+        # Core data is small and strictly ordered: one partition.
+        TopicSpec(settings.topic_coredata_updates, 1),
+        TopicSpec(settings.topic_coredata_changes, 1),
+        TopicSpec(settings.topic_coredata_dlq, 1),
+    ]

@@ -1,0 +1,69 @@
+"""``python -m pipeline COMMAND``: the adtrack command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from config.settings import get_settings
+from pipeline.errors import AdtrackError
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from pipeline.broker import serve
+
+    return serve(args.port)
+
+
+def _load_core_data(args: argparse.Namespace) -> int:
+    from pipeline.loader import publish_updates, read_updates
+
+    updates = read_updates(Path(args.file))
+    count = publish_updates(get_settings(), updates)
+    print(f"published {count} core-data updates from {args.file} to {get_settings().topic_coredata_updates}")
+    return 0
+
+
+def _produce_events(args: argparse.Namespace) -> int:
+    from pipeline.produce import run
+
+    return run(get_settings(), args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="adtrack command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    broker = commands.add_parser("broker", help="run the embedded Kafka-protocol broker in the foreground")
+    broker.add_argument("--port", type=int, default=9092)
+    broker.set_defaults(run=_broker)
+
+    load = commands.add_parser("load-core-data", help="publish a back-office export (JSON array or JSONL)")
+    load.add_argument("file")
+    load.set_defaults(run=_load_core_data)
+
+    produce = commands.add_parser("produce-events", help="produce realistic test events over the sample core data")
+    produce.add_argument("--count", type=int, default=1000, help="events to produce (0: until Ctrl-C)")
+    produce.add_argument("--rate", type=float, default=0, help="events per second (0: as fast as possible)")
+    produce.add_argument("--invalid-ratio", type=float, default=0.1, help="share of poison and rejected events")
+    produce.add_argument("--seed", type=int, default=None, help="seed for a repeatable stream")
+    produce.add_argument("--core-data", default=None, help="core-data export the events refer to")
+    produce.add_argument("--quiet", action="store_true", help="no progress bar")
+    produce.set_defaults(run=_produce_events)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except AdtrackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

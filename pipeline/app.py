@@ -1,0 +1,60 @@
+"""The Faust application: wiring only.
+
+    tracking.raw ──► agents.tracking ──► tracking.realtime, tracking.batch
+                          │    ▲          tracking.rejected, tracking.dlq
+                          │    └── tables.coredata (global), tables.spend (per campaign)
+    coredata.updates ─► agents.coredata ─► tables.coredata ─► coredata.changes
+
+Run it with ``faust -A pipeline.app worker -l info``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import faust
+from faust.exceptions import AlreadyConfiguredWarning
+
+from config.settings import get_settings
+from pipeline.admin import ensure_topics
+
+settings = get_settings()
+
+
+class AdtrackApp(faust.App):
+    async def on_first_start(self) -> None:
+        # `faust -A pipeline.app --datadir D` imports this module before it exports F_DATADIR,
+        # so honour the option here, before any table store is opened.
+        cli_datadir = os.environ.get("F_DATADIR")
+        if cli_datadir and Path(cli_datadir) != self.conf.datadir:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AlreadyConfiguredWarning)
+                self.conf.datadir = cli_datadir
+        # Create every topic with its intended partitions before anything subscribes to it.
+        await ensure_topics(settings)
+        await super().on_first_start()
+
+
+app = AdtrackApp(
+    settings.app_id,
+    broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+    store="rocksdb://",
+    datadir=os.environ.get("F_DATADIR") or settings.data_dir,
+    web_port=settings.web_port,
+    web_bind=settings.web_bind,
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication_factor,
+    broker_rebalance_timeout=settings.rebalance_timeout_s,
+    broker_session_timeout=settings.session_timeout_s,
+    broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+    consumer_auto_offset_reset="earliest",
+    producer_linger=settings.producer_linger_ms / 1000,
+    producer_acks=-1,
+    table_standby_replicas=0,
+)
+
+# Register the tables and agents (they import ``app`` from here).
+import agents.coredata  # noqa: E402,F401
+import agents.tracking  # noqa: E402,F401

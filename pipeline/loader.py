@@ -1,0 +1,52 @@
+"""``load-core-data``: publish a back-office export (JSON array or JSONL of updates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaProducer
+
+from config.settings import Settings
+from pipeline.admin import ensure_topics_sync
+from pipeline.coredata import parse_update
+from pipeline.errors import CoreDataFileError, PoisonError
+
+
+def read_updates(path: Path) -> list[dict[str, Any]]:
+    """Read and check every update in the file; refuse the whole file on the first bad one."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise CoreDataFileError(f"{path}: {exc.strerror}") from None
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith(b"["):
+            items = orjson.loads(text)
+            numbered = list(enumerate(items, start=1))
+        else:
+            numbered = [(n, orjson.loads(line)) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    except orjson.JSONDecodeError as exc:
+        raise CoreDataFileError(f"{path}: not JSON/JSONL: {exc}") from None
+    for n, item in numbered:
+        if type(item) is not dict:
+            raise CoreDataFileError(f"{path}:{n}: expected a JSON object")
+        try:
+            parse_update(item)
+        except PoisonError as exc:
+            raise CoreDataFileError(f"{path}:{n}: {exc}") from None
+    return [item for _, item in numbered]
+
+
+def publish_updates(settings: Settings, updates: list[dict[str, Any]]) -> int:
+    ensure_topics_sync(settings)
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5)
+    try:
+        for update in updates:
+            key = f"{update['entity']}:{update['id']}".encode()
+            producer.send(settings.topic_coredata_updates, key=key, value=orjson.dumps(update))
+        producer.flush()
+    finally:
+        producer.close()
+    return len(updates)

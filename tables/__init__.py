@@ -1,0 +1,1 @@
+"""Changelog-backed state: core data (global) and per-campaign tracking state."""

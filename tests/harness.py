@@ -1,0 +1,184 @@
+"""Real parts for integration tests: worker subprocesses and a Kafka client on the embedded broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from config.settings import Settings
+from pipeline.admin import ensure_topics_sync
+from pipeline.broker import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_LINE = b"[^Worker]: Ready"
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def worker_env(bootstrap: str, app_id: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADTRACK_", "F_"))}
+    env.update(
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        ADTRACK_APP_ID=app_id,
+        ADTRACK_REBALANCE_TIMEOUT_S="3",
+        ADTRACK_SESSION_TIMEOUT_S="6",
+        ADTRACK_BARRIER_TIMEOUT_S="20",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Worker:
+    """A real ``faust -A pipeline.app worker`` process with its own data dir and web port."""
+
+    env: dict[str, str]
+    datadir: Path
+    log_path: Path
+    web_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(self.datadir),
+                 "worker", "-l", "info", "--web-port", str(self.web_port)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return self
+
+    def log(self) -> bytes:
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_offset)
+            return f.read()
+
+    def wait_ready(self, timeout: float = 60.0) -> Worker:
+        def ready() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log()[-3000:].decode()}")
+            return READY_LINE in self.log()
+
+        wait_until(ready, timeout, f"worker ready (log {self.log_path})", interval=0.1)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Graceful stop, escalating to SIGKILL: a Faust worker can hang in shutdown."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def kill(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+    def json(self) -> Any:
+        return orjson.loads(self.value) if self.value is not None else None
+
+
+class Kafka:
+    """A plain kafka-python client for tests: produce, and read topics from the beginning."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bootstrap = settings.bootstrap_servers
+        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=0)
+
+    def close(self) -> None:
+        self._producer.close()
+
+    def ensure_topics(self) -> None:
+        ensure_topics_sync(self.settings)
+
+    def send(
+        self, topic: str, value: bytes | dict[str, Any] | None, key: bytes | str | None = None,
+        headers: Iterable[tuple[str, bytes]] = (), partition: int | None = None,
+    ) -> Any:
+        if isinstance(value, dict):
+            value = orjson.dumps(value)
+        if isinstance(key, str):
+            key = key.encode()
+        meta = self._producer.send(topic, value=value, key=key, headers=list(headers), partition=partition)
+        return meta.get(timeout=10)
+
+    def read(self, topic: str) -> list[Record]:
+        """Everything on ``topic`` right now, in partition/offset order."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            end = consumer.end_offsets(tps)
+            consumer.seek_to_beginning(*tps)
+            out: list[Record] = []
+            deadline = time.monotonic() + 15
+            while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+                for tp, batch in consumer.poll(timeout_ms=200).items():
+                    for m in batch:
+                        if m.offset < end[tp]:
+                            out.append(Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])))
+            return sorted(out, key=lambda r: (r.partition, r.offset))
+        finally:
+            consumer.close()
+
+    def wait_for(
+        self, topic: str, match: Callable[[Record], bool], count: int = 1, timeout: float = 30.0
+    ) -> list[Record]:
+        """Wait until ``topic`` holds at least ``count`` records that ``match``; return all that match."""
+        found: list[Record] = []
+
+        def enough() -> bool:
+            found[:] = [r for r in self.read(topic) if match(r)]
+            return len(found) >= count
+
+        wait_until(enough, timeout, f"{count} matching record(s) on {topic}", interval=0.2)
+        return found
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
