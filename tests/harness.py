@@ -126,9 +126,12 @@ class Kafka:
         self.settings = settings
         self.bootstrap = settings.bootstrap_servers
         self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=0)
+        self._tails: dict[str, Tail] = {}
 
     def close(self) -> None:
         self._producer.close()
+        for tail in self._tails.values():
+            tail.close()
 
     def ensure_topics(self) -> None:
         ensure_topics_sync(self.settings)
@@ -145,26 +148,11 @@ class Kafka:
         return meta.get(timeout=10)
 
     def read(self, topic: str) -> list[Record]:
-        """Everything on ``topic`` right now, in partition/offset order."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            if not tps:
-                return []
-            consumer.assign(tps)
-            end = consumer.end_offsets(tps)
-            consumer.seek_to_beginning(*tps)
-            out: list[Record] = []
-            deadline = time.monotonic() + 15
-            while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
-                for tp, batch in consumer.poll(timeout_ms=200).items():
-                    for m in batch:
-                        if m.offset < end[tp]:
-                            out.append(Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])))
-            return sorted(out, key=lambda r: (r.partition, r.offset))
-        finally:
-            consumer.close()
+        """Everything on ``topic`` so far, in partition/offset order."""
+        tail = self._tails.get(topic)
+        if tail is None:
+            tail = self._tails[topic] = Tail(self.bootstrap, topic)
+        return tail.read()
 
     def wait_for(
         self, topic: str, match: Callable[[Record], bool], count: int = 1, timeout: float = 30.0
@@ -176,8 +164,44 @@ class Kafka:
             found[:] = [r for r in self.read(topic) if match(r)]
             return len(found) >= count
 
-        wait_until(enough, timeout, f"{count} matching record(s) on {topic}", interval=0.2)
+        wait_until(enough, timeout, f"{count} matching record(s) on {topic}", interval=0.1)
         return found
+
+
+class Tail:
+    """Follows one topic from the beginning, keeping every record read so far."""
+
+    def __init__(self, bootstrap: list[str], topic: str) -> None:
+        self.topic = topic
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        self.records: list[Record] = []
+        self.partitions: set[int] = set()
+
+    def read(self) -> list[Record]:
+        partitions = self.consumer.partitions_for_topic(self.topic) or set()
+        if partitions != self.partitions:
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            self.consumer.assign(tps)
+            self.consumer.seek_to_beginning(*tps)
+            self.records.clear()
+            self.partitions = set(partitions)
+        if not self.partitions:
+            return []
+        tps = [TopicPartition(self.topic, p) for p in sorted(self.partitions)]
+        end = self.consumer.end_offsets(tps)
+        deadline = time.monotonic() + 15
+        while any(self.consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+            for _, batch in self.consumer.poll(timeout_ms=100).items():
+                self.records.extend(
+                    Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])) for m in batch
+                )
+        self.records.sort(key=lambda r: (r.partition, r.offset))
+        return list(self.records)
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def unique(prefix: str) -> str:
