@@ -19,6 +19,7 @@ from faust.exceptions import AlreadyConfiguredWarning
 
 from config.settings import get_settings
 from pipeline.admin import ensure_topics
+from pipeline.transport import Transport
 
 settings = get_settings()
 
@@ -35,6 +36,9 @@ class AdtrackApp(faust.App):
         # Create every topic with its intended partitions before anything subscribes to it.
         await ensure_topics(settings)
         await super().on_first_start()
+
+    def _new_transport(self) -> Transport:
+        return Transport(self.conf.broker_consumer, self)
 
 
 app = AdtrackApp(
