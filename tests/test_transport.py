@@ -20,7 +20,7 @@ async def produce_one_batch_and_measure(settings, topic: str) -> tuple[int, int,
     await producer.start()
     try:
         sent = [await producer.send(topic, b"record %d" % n) for n in range(5)]
-        last = max((await f).offset for f in sent)
+        last = max([(await f).offset for f in sent])
     finally:
         await producer.stop()
     tp = TopicPartition(topic, 0)
