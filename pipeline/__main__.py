@@ -31,6 +31,12 @@ def _produce_events(args: argparse.Namespace) -> int:
     return run(get_settings(), args)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import run
+
+    return run(get_settings(), args.rate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="adtrack command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("--core-data", default=None, help="core-data export the events refer to")
     produce.add_argument("--quiet", action="store_true", help="no progress bar")
     produce.set_defaults(run=_produce_events)
+    demo = commands.add_parser("demo", help="broker, sample core data, a worker and a steady event stream")
+    demo.add_argument("--rate", type=float, default=50, help="events per second")
+    demo.set_defaults(run=_demo)
     return parser
 
 

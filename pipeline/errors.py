@@ -7,7 +7,8 @@
     │   ├── MalformedError   not a UTF-8 JSON object
     │   ├── SchemaError      a required field is missing, mistyped or out of range
     │   └── OversizedError   larger than the configured limit
-    └── CoreDataFileError    a back-office export cannot be read
+    ├── CoreDataFileError    a back-office export cannot be read
+    └── FilterPolicyError    a subscription's filter policy is not valid
 
 Business-rule rejections are not errors: they are data (``pipeline.rules.Reason``).
 """
@@ -47,3 +48,14 @@ class OversizedError(PoisonError):
 
 class CoreDataFileError(AdtrackError):
     """A back-office export file cannot be read; the message names the file and line."""
+
+
+class FilterPolicyError(AdtrackError):
+    """A subscription's filter policy cannot be used; fix the policy where the message says.
+
+    ``attribute`` is the policy attribute at fault (``data.price``), or None for the policy as a whole.
+    """
+
+    def __init__(self, message: str, attribute: str | None = None) -> None:
+        super().__init__(message)
+        self.attribute = attribute

@@ -1,0 +1,118 @@
+"""``make run``: the whole pipeline on one machine, until Ctrl-C.
+
+Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` already answers), loads the
+sample core data, starts a worker and a steady stream of test events, and prints live counts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+
+from config.settings import Settings
+from pipeline.admin import ensure_topics_sync
+from pipeline.broker import EmbeddedBroker
+from pipeline.loader import publish_updates, read_updates
+
+SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"
+READY = b"[^Worker]: Ready"
+
+
+def _answers(bootstrap: str) -> bool:
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+
+
+class Counter:
+    """Counts records on the output topics as they arrive."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topics = [settings.topic_raw, settings.topic_realtime, settings.topic_rejected, settings.topic_dlq]
+        self.counts = dict.fromkeys(self.topics, 0)
+        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                                      auto_offset_reset="earliest")
+        tps = [TopicPartition(t, p) for t in self.topics for p in (self.consumer.partitions_for_topic(t) or ())]
+        self.consumer.assign(tps)
+
+    def poll(self) -> str:
+        for tp, records in self.consumer.poll(timeout_ms=500, max_records=100_000).items():
+            self.counts[tp.topic] += len(records)
+        return " | ".join(f"{t} {n}" for t, n in self.counts.items())
+
+
+def run(settings: Settings, rate: float) -> int:
+    root = Path(__file__).resolve().parent.parent
+    logs = root / "data" / "demo"
+    shutil.rmtree(logs, ignore_errors=True)  # the embedded broker forgets everything: so must the tables
+    logs.mkdir(parents=True)
+    with ExitStack() as stack:
+        if not _answers(settings.kafka_bootstrap_servers):
+            port = int(settings.bootstrap_servers[0].rpartition(":")[2])
+            broker = stack.enter_context(EmbeddedBroker(port=port, log_path=logs / "broker.log"))
+            print(f"embedded broker on {broker.bootstrap} (log: {logs / 'broker.log'})")
+        else:
+            print(f"using the Kafka at {settings.kafka_bootstrap_servers}")
+        ensure_topics_sync(settings)
+        count = publish_updates(settings, read_updates(SAMPLE))
+        print(f"loaded {count} core-data updates from {SAMPLE.relative_to(root)}")
+
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+               "ADTRACK_REBALANCE_TIMEOUT_S": "3", "ADTRACK_SESSION_TIMEOUT_S": "6"}
+        worker_log = logs / "worker.log"
+        worker = _spawn([sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(logs / "worker"),
+                         "worker", "-l", "info"], env, worker_log)
+        stack.callback(_stop, worker)
+        print(f"starting a worker (log: {worker_log}) ...")
+        deadline = time.monotonic() + 120
+        while READY not in worker_log.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                print(f"the worker did not start; see {worker_log}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        producer = _spawn([sys.executable, "-m", "pipeline", "produce-events", "--count", "0", "--rate", str(rate),
+                           "--invalid-ratio", "0.1", "--quiet"], env, logs / "producer.log")
+        stack.callback(_stop, producer)
+        print(f"producing {rate:g} events/s (log: {logs / 'producer.log'})")
+        print(f"worker web server: http://{settings.web_bind}:{settings.web_port}/")
+        print("Ctrl-C stops everything.\n")
+        counter = Counter(settings)
+        stack.callback(counter.consumer.close)
+        try:
+            while worker.poll() is None:
+                print(counter.poll(), flush=True)
+                time.sleep(2)
+            print(f"the worker exited; see {worker_log}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nstopping ...")
+            return 0
