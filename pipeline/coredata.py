@@ -102,9 +102,9 @@ def check_data(entity: str, data: Any) -> Data:
             problems.append(f"{name} is missing")
         elif not check(data[name]):
             problems.append(f"{name} must be {expected}, got {data[name]!r}")
-    if entity == "campaign" and not problems:
-        end_ts = data["end_ts"]
-        if end_ts is not None and end_ts <= data["start_ts"]:
+    # Checked whenever both are valid integers, so that it is named next to any other problem.
+    if entity == "campaign" and type(data.get("start_ts")) is int and type(data.get("end_ts")) is int:
+        if data["end_ts"] <= data["start_ts"]:
             problems.append("end_ts must be after start_ts")
     if problems:
         raise SchemaError(f"{entity}: " + "; ".join(problems))

@@ -23,7 +23,8 @@ def dlq_headers(
     kept = [(k, v) for k, v in (original or ()) if not k.startswith(DLQ_PREFIX)]
     return kept + [
         ("dlq.reason", reason.encode()),
-        ("dlq.error", error.encode()[:1024]),
+        # Cut at 1024 bytes without splitting a multi-byte character: the header stays valid UTF-8.
+        ("dlq.error", error.encode()[:1024].decode(errors="ignore").encode()),
         ("dlq.topic", topic.encode()),
         ("dlq.partition", str(partition).encode()),
         ("dlq.offset", str(offset).encode()),

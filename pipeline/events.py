@@ -37,7 +37,9 @@ def check_schema(event: dict[str, Any]) -> None:
     event_id = event.get("event_id")
     if type(event_id) is not str or not 1 <= len(event_id) <= MAX_EVENT_ID_CHARS:
         raise SchemaError(f"event_id must be a string of 1-{MAX_EVENT_ID_CHARS} characters")
-    if event.get("type") not in EVENT_TYPES:
+    event_type = event.get("type")
+    # A str check first: an unhashable value (list, object) would make the set lookup raise TypeError.
+    if type(event_type) is not str or event_type not in EVENT_TYPES:
         raise SchemaError(f"type must be one of {sorted(EVENT_TYPES)}")
     if type(event.get("ts")) is not int:
         raise SchemaError("ts must be an integer (epoch milliseconds)")

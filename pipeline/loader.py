@@ -20,15 +20,20 @@ def read_updates(path: Path) -> list[dict[str, Any]]:
         text = path.read_bytes()
     except OSError as exc:
         raise CoreDataFileError(f"{path}: {exc.strerror}") from None
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith(b"["):
-            items = orjson.loads(text)
-            numbered = list(enumerate(items, start=1))
-        else:
-            numbered = [(n, orjson.loads(line)) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    except orjson.JSONDecodeError as exc:
-        raise CoreDataFileError(f"{path}: not JSON/JSONL: {exc}") from None
+    if text.lstrip().startswith(b"["):
+        try:
+            numbered = list(enumerate(orjson.loads(text), start=1))
+        except orjson.JSONDecodeError as exc:
+            raise CoreDataFileError(f"{path}: not JSON/JSONL: {exc}") from None
+    else:
+        numbered = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                numbered.append((n, orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                raise CoreDataFileError(f"{path}:{n}: not JSON: {exc}") from None
     for n, item in numbered:
         if type(item) is not dict:
             raise CoreDataFileError(f"{path}:{n}: expected a JSON object")

@@ -106,7 +106,8 @@ def evaluate(event: Record, now_ms: int, limits: Limits, lookups: Lookups) -> Ac
 
     cost = cost_micros(event["type"], campaign["pricing_model"], campaign["price"])
     remaining = lookups.remaining_micros(campaign_id)
-    if remaining is not None and cost > remaining:
+    # max(): a budget lowered below its spend leaves remaining < 0; zero-cost events still pass.
+    if remaining is not None and cost > max(remaining, 0):
         return Rejection(
             Reason.BUDGET_EXHAUSTED, f"cost {cost} micros exceeds remaining budget {max(remaining, 0)} micros"
         )

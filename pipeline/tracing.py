@@ -14,7 +14,8 @@ def trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str:
     """The trace-id of a valid ``traceparent`` header, or a new random one."""
     for name, value in headers or ():
         if name.lower() == "traceparent" and value:
-            match = _TRACEPARENT.match(value.strip().lower())
+            # W3C trace context: upper-case hex makes the header invalid; it is not to be repaired.
+            match = _TRACEPARENT.match(value.strip())
             if match and match.group(1) != _INVALID_TRACE_ID:
                 return match.group(1).decode()
     return os.urandom(16).hex()

@@ -1,0 +1,74 @@
+"""W3C trace context: the trace id of a valid traceparent, else a fresh one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.tracing import trace_id
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01".encode()
+RANDOM_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def test_a_valid_traceparent_gives_its_trace_id() -> None:
+    assert trace_id([("traceparent", TRACEPARENT)]) == TRACE
+
+
+@pytest.mark.parametrize("name", ["traceparent", "Traceparent", "TRACEPARENT", "TraceParent"])
+def test_the_header_name_is_case_insensitive(name: str) -> None:
+    assert trace_id([(name, TRACEPARENT)]) == TRACE
+
+
+def test_the_traceparent_is_found_among_other_headers() -> None:
+    headers = [("content-type", b"application/json"), ("traceparent", TRACEPARENT), ("tracestate", b"k=v")]
+    assert trace_id(headers) == TRACE
+
+
+def test_surrounding_whitespace_is_ignored() -> None:
+    assert trace_id([("traceparent", b"  " + TRACEPARENT + b"\n")]) == TRACE
+
+
+def test_a_later_version_with_extra_fields_still_gives_its_trace_id() -> None:
+    assert trace_id([("traceparent", f"01-{TRACE}-00f067aa0ba902b7-01-future".encode())]) == TRACE
+
+
+def test_the_first_valid_traceparent_wins_over_an_invalid_one_before_it() -> None:
+    assert trace_id([("traceparent", b"garbage"), ("traceparent", TRACEPARENT)]) == TRACE
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        TRACEPARENT.upper(),
+        f"00-{TRACE.upper()}-00f067aa0ba902b7-01".encode(),
+        b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        b"00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",  # 31 hex digits
+        b"00-4bf92f3577b34da6a3ce929d0e0e4736x-00f067aa0ba902b7-01",
+        b"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01",  # 15 hex digits of parent id
+        b"00-4bf92f3577b34da6a3ce929d0e0e4736",
+        b"0-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        b"4bf92f3577b34da6a3ce929d0e0e4736",
+        b"garbage",
+        b"",
+    ],
+    ids=["uppercase", "uppercase-trace-id", "all-zero", "short", "long", "not-hex", "short-parent", "truncated",
+         "short-version", "bare-trace-id", "garbage", "empty"],
+)
+def test_an_invalid_traceparent_gives_a_new_random_trace_id(value: bytes) -> None:
+    got = trace_id([("traceparent", value)])
+    assert RANDOM_ID.fullmatch(got)
+    assert got not in (TRACE, TRACE.upper(), "0" * 32)
+
+
+@pytest.mark.parametrize("headers", [None, [], [("tracestate", TRACEPARENT)], [("x-traceparent", TRACEPARENT)]])
+def test_without_a_traceparent_header_a_new_random_trace_id_is_made(headers: list | None) -> None:
+    assert RANDOM_ID.fullmatch(trace_id(headers))
+    assert trace_id(headers) != TRACE
+
+
+def test_new_trace_ids_differ_each_time() -> None:
+    assert len({trace_id(None) for _ in range(100)}) == 100
