@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ ARTIFACTS = Path(os.environ.get("ADTRACK_TEST_ARTIFACTS", ROOT / "test-artifacts
 @pytest.fixture(scope="module")
 def artifacts(request: pytest.FixtureRequest) -> Path:
     path = ARTIFACTS / request.module.__name__.rsplit(".", 1)[-1]
-    path.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(path, ignore_errors=True)  # logs of this run only
+    path.mkdir(parents=True)
     return path
 
 
