@@ -42,7 +42,7 @@ async def publish_barrier(versions: list[control.Version]) -> None:
     await asyncio.gather(*sent)
 
 
-async def dead_letter(message: Any, reason: str, error: str) -> None:
+async def dead_letter(message: Any, reason: str, error: str, stage: str = "coredata") -> None:
     counts["dead_lettered"] += 1
     log.warning("core-data update %s[%s]@%s dead-lettered: %s: %s",
                 message.topic, message.partition, message.offset, reason, error)
@@ -51,7 +51,7 @@ async def dead_letter(message: Any, reason: str, error: str) -> None:
         value=message.value,
         headers=dlq_headers(
             message.headers, reason=reason, error=error, topic=message.topic,
-            partition=message.partition, offset=message.offset, stage="coredata", at=int(time.time() * 1000),
+            partition=message.partition, offset=message.offset, stage=stage, at=int(time.time() * 1000),
         ),
     )
 

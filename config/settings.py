@@ -70,6 +70,11 @@ class Settings:
     topic_coredata_changes: str = _setting(
         "ADTRACK_TOPIC_COREDATA_CHANGES", "coredata.changes", "One notification per applied core-data update."
     )
+    topic_coredata_subscriptions: str = _setting(
+        "ADTRACK_TOPIC_COREDATA_SUBSCRIPTIONS",
+        "coredata.subscriptions",
+        "Subscriptions to core-data changes (compacted; key = name).",
+    )
     topic_coredata_dlq: str = _setting("ADTRACK_TOPIC_COREDATA_DLQ", "coredata.dlq", "Invalid core-data updates.")
 
     @classmethod

@@ -26,5 +26,6 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Core data is small and strictly ordered: one partition.
         TopicSpec(settings.topic_coredata_updates, 1),
         TopicSpec(settings.topic_coredata_changes, 1),
+        TopicSpec(settings.topic_coredata_subscriptions, 1, compacted),
         TopicSpec(settings.topic_coredata_dlq, 1),
     ]

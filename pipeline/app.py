@@ -61,4 +61,5 @@ app = AdtrackApp(
 
 # Register the tables and agents (they import ``app`` from here).
 import agents.coredata  # noqa: E402,F401
+import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from pipeline import subscriptions
 from tests import factories
-from tests.harness import Kafka, Record, unique
+from tests.harness import Kafka, Record, unique, wait_until
 
 
 @dataclass
@@ -71,8 +74,19 @@ class World:
                     found["rejected"] = r
             return bool(found)
 
-        from tests.harness import wait_until
-
         wait_until(look, timeout, f"an outcome for event {event_id}", interval=0.2)
         assert len(found) == 1, f"event {event_id} both accepted and rejected"
         return next(iter(found.items()))
+
+
+def subscribe(kafka: Kafka, name: str, policy: dict, snapshot: bool = False, topic: str | None = None) -> str:
+    """Write a subscription straight to its topic, as the CLI does, and wait until it is live."""
+    settings = kafka.settings
+    sub = subscriptions.make(name, policy, topic, snapshot, factories.now_ms(), settings.topic_coredata_changes)
+    kafka.send(settings.topic_coredata_subscriptions, sub.to_json(), key=name)
+    kafka.wait_for(subscriptions.delivered_changelog(settings.app_id), lambda r: r.key == orjson.dumps(name))
+    return sub.topic
+
+
+def unsubscribe(kafka: Kafka, name: str) -> None:
+    kafka.send(kafka.settings.topic_coredata_subscriptions, None, key=name)

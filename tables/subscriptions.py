@@ -1,0 +1,24 @@
+"""Subscription state: the subscriptions themselves (global), and what each was delivered.
+
+- ``subscriptions``: name -> subscription, as on ``coredata.subscriptions``; every worker holds it.
+- ``deliveries``: "<name>@<at>|<entity>:<id>" -> version and source last delivered for that key,
+  so a snapshot and the live stream after it never deliver an older version after a newer one.
+- ``delivered``: name -> number of notifications delivered; written (0) as soon as a subscription
+  is registered, so its changelog also says which subscriptions are live.
+"""
+
+from __future__ import annotations
+
+from pipeline.app import app
+from pipeline.subscriptions import DELIVERED_TABLE
+
+subscriptions = app.GlobalTable(
+    "subscriptions", partitions=1, recovery_buffer_size=1, key_type=str, help="Subscriptions by name."
+)
+deliveries = app.Table("subscription-deliveries", partitions=1, key_type=str, help="Last delivery per key.")
+delivered = app.Table(DELIVERED_TABLE, partitions=1, key_type=str, default=int, help="Deliveries per name.")
+
+
+def delivery_key(name: str, at: int, entity: str, id_: str) -> str:
+    # ``at`` tells a new subscription from an earlier one of the same name: it starts afresh.
+    return f"{name}@{at}|{entity}:{id_}"
