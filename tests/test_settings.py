@@ -9,34 +9,6 @@ import pytest
 from config.settings import FIELDS, Settings, get_settings
 from pipeline.errors import ConfigError
 
-DEFAULTS = {
-    "kafka_bootstrap_servers": "127.0.0.1:9092",
-    "app_id": "adtrack",
-    "partitions": 4,
-    "replication_factor": 1,
-    "web_port": 6066,
-    "web_bind": "127.0.0.1",
-    "data_dir": "data",
-    "max_event_bytes": 65536,
-    "dedupe_window_s": 86400,
-    "max_clock_skew_s": 300,
-    "barrier_timeout_s": 30.0,
-    "rebalance_timeout_s": 60.0,
-    "session_timeout_s": 30.0,
-    "producer_linger_ms": 5,
-    "topic_raw": "tracking.raw",
-    "topic_realtime": "tracking.realtime",
-    "topic_batch": "tracking.batch",
-    "topic_rejected": "tracking.rejected",
-    "topic_dlq": "tracking.dlq",
-    "topic_coredata_updates": "coredata.updates",
-    "topic_coredata_changes": "coredata.changes",
-    "topic_coredata_dlq": "coredata.dlq",
-}
-
-
-def test_defaults() -> None:
-    assert dataclasses.asdict(Settings()) == DEFAULTS
 
 
 def test_an_empty_environment_gives_the_defaults() -> None:
