@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import get_settings
+from pipeline.coredata import ENTITIES
 from pipeline.errors import AdtrackError
 
 
@@ -37,6 +39,15 @@ def _demo(args: argparse.Namespace) -> int:
     return run(get_settings(), args.rate)
 
 
+def _backoffice(command: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from pipeline import backoffice
+
+        return backoffice.run(command, get_settings(), args)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="adtrack command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +71,40 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="broker, sample core data, a worker and a steady event stream")
     demo.add_argument("--rate", type=float, default=50, help="events per second")
     demo.set_defaults(run=_demo)
+
+    subscribe = commands.add_parser("subscribe", help="subscribe to core-data changes; waits until a worker has it")
+    subscribe.add_argument("name")
+    subscribe.add_argument("--filter", required=True, help='filter policy, JSON: {"entity": ["campaign"]}')
+    subscribe.add_argument("--topic", default=None, help="where its notifications go (default coredata.changes.NAME)")
+    subscribe.add_argument("--snapshot", action="store_true", help="first the current state of all it matches")
+    subscribe.add_argument("--no-wait", action="store_true", help="do not wait for a worker to confirm it")
+    subscribe.set_defaults(run=_backoffice("subscribe"))
+    unsubscribe = commands.add_parser("unsubscribe", help="end a subscription")
+    unsubscribe.add_argument("name")
+    unsubscribe.set_defaults(run=_backoffice("unsubscribe"))
+    listing = commands.add_parser("subscriptions", help="the current subscriptions and their delivery counts")
+    listing.set_defaults(run=_backoffice("subscriptions"))
+    watch = commands.add_parser("watch-changes", help="one line per core-data change notification, as they come")
+    watch.add_argument("--subscription", default=None, help="the notifications delivered to this subscription")
+    watch.add_argument("--from-beginning", action="store_true", help="from the first one, not only new ones")
+    watch.add_argument("--limit", type=int, default=None, help="stop after this many lines")
+    watch.set_defaults(run=_backoffice("watch-changes"))
+
+    coredata = commands.add_parser("coredata", help="show, set or delete one core-data entity by hand")
+    actions = coredata.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", help="its stored form as the workers hold it, as JSON")
+    show.add_argument("entity", choices=ENTITIES)
+    show.add_argument("id")
+    show.set_defaults(run=_backoffice("coredata show"))
+    set_ = actions.add_parser("set", help="set fields (all of them for a new entity); waits until applied")
+    set_.add_argument("entity", choices=ENTITIES)
+    set_.add_argument("id")
+    set_.add_argument("fields", nargs="+", metavar="field=value", help="a JSON value, or else a string")
+    set_.set_defaults(run=_backoffice("coredata set"))
+    delete = actions.add_parser("delete", help="delete an entity; waits until applied")
+    delete.add_argument("entity", choices=ENTITIES)
+    delete.add_argument("id")
+    delete.set_defaults(run=_backoffice("coredata delete"))
     return parser
 
 

@@ -40,6 +40,9 @@ class AdtrackApp(faust.App):
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
 
+    def _new_producer_transport(self) -> Transport:
+        return Transport(self.conf.broker_producer, self)
+
 
 app = AdtrackApp(
     settings.app_id,

@@ -1,4 +1,4 @@
-"""Faust's Kafka transport, with end offsets that can be trusted.
+"""Faust's Kafka transport, with end offsets that can be trusted and producer metadata that never shrinks.
 
 The embedded broker answers ListOffsets(latest) with the base offset of the last record batch
 plus one, not the offset after the last record. Faust recovers a table by reading its changelog
@@ -74,5 +74,24 @@ class Consumer(driver.Consumer):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+class Producer(driver.Producer):
+    """The app's producer, tracking the metadata of every topic it knows of.
+
+    A new aiokafka producer tracks no topic by name, meaning all. Its first send to a topic
+    created after it started (a subscription's topic, say) makes it track that topic alone: the
+    next metadata answer holds only that topic, batches queued for every other topic lose their
+    leader, and a flush or an awaited send waits for ever. Tracking the known topics by name from
+    the start makes later topics add to the set instead of replacing it.
+    """
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        client = self._ensure_producer().client
+        known = client.cluster.topics()
+        if known:  # adtrack creates its topics before the producer starts, so there are some
+            await client.set_topics(known)
+
+
 class Transport(driver.Transport):
     Consumer = Consumer
+    Producer = Producer

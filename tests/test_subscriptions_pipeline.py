@@ -119,3 +119,16 @@ def test_a_snapshot_comes_before_live_changes_with_no_gap_and_no_reordering(worl
         assert versions[-1] == last[id_]
         # no gap: after the snapshot's version, every later version arrives
         assert versions == list(range(versions[0], last[id_] + 1))
+
+
+def test_delivering_to_a_new_topic_does_not_stall_later_updates(world: World) -> None:
+    # Regression: the first send to a topic created at run time refreshed the producer's
+    # metadata for that topic alone, and batches queued for other topics never left.
+    for round_ in range(3):
+        tag = unique("fresh")
+        topic = subscribe(world.kafka, unique("fresh"), {"entity": ["budget"], "id": [{"prefix": tag}]})
+        world.kafka.read(world.topics.topic_coredata_changes)  # a little time passes, as it would
+        world.put("budget", f"{tag}-1", {"total": 1.0})
+        world.put("budget", unique("other"), {"total": 1.0})
+        world.put("publisher", unique("other"), factories.publisher_data())
+        assert [n["id"] for n in wait_delivered(world, topic, 1)] == [f"{tag}-1"]
