@@ -153,6 +153,8 @@ async def process(message: Any) -> None:
 
 @app.agent(raw_topic)
 async def track(stream: Any) -> None:
+    if not await coredata.catch_up(settings.barrier_timeout_s):
+        log.error("core data did not catch up within %s s; tracking starts anyway", settings.barrier_timeout_s)
     async for event in stream.events():
         message = event.message
         try:

@@ -6,9 +6,15 @@ One table per entity, keyed by id, holding the stored form of ``pipeline.coredat
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from pipeline.app import app
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from pipeline.app import app, settings
+from pipeline.transport import confirmed_end_offsets
 from pipeline.coredata import ENTITIES, live_data
 
 TABLES = {
@@ -31,3 +37,46 @@ def stored(entity: str, id_: str) -> dict[str, Any] | None:
 def lookup(entity: str, id_: str) -> dict[str, Any] | None:
     """The live data of an entity, or None if it does not exist or was deleted."""
     return live_data(TABLES[entity].get(id_))
+
+
+async def catch_up(timeout_s: float) -> bool:
+    """Wait until every core-data update published so far is applied and held by this worker's tables.
+
+    Tracking waits for this once at start-up, so that a backlog of events is not validated against
+    core data that was published before those events but not applied yet (a worker starting after an
+    outage finds both backlogs). Returns False if it gave up after ``timeout_s``.
+    """
+    options = {"bootstrap_servers": settings.bootstrap_servers}
+    updates = TopicPartition(settings.topic_coredata_updates, 0)
+    deadline = time.monotonic() + timeout_s
+    admin = AIOKafkaAdminClient(**options)
+    await admin.start()
+    try:
+        end = (await end_offsets([updates]))[updates]
+        while end > 0:
+            committed = (await admin.list_consumer_group_offsets(settings.app_id, partitions=[updates])).get(updates)
+            if committed is not None and committed.offset >= end:
+                break
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+    changelogs = {TopicPartition(t.changelog_topic.get_topic_name(), 0): t for t in TABLES.values()}
+    ends = await end_offsets(list(changelogs))
+    for tp, table in changelogs.items():
+        while ends[tp] > 0 and (table.data.persisted_offset(tp) or -1) < ends[tp] - 1:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+    return True
+
+
+async def end_offsets(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        reported = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return await confirmed_end_offsets(reported, {"bootstrap_servers": settings.bootstrap_servers})
