@@ -153,10 +153,15 @@ async def process(message: Any) -> None:
 
 @app.agent(raw_topic)
 async def track(stream: Any) -> None:
-    if not await coredata.catch_up(settings.barrier_timeout_s):
-        log.error("core data did not catch up within %s s; tracking starts anyway", settings.barrier_timeout_s)
+    caught_up = False
     async for event in stream.events():
         message = event.message
+        if not caught_up:
+            # Here, not before the loop: by the first event recovery is over and every changelog exists,
+            # so looking at their end offsets cannot make the broker auto-create one.
+            caught_up = True
+            if not await coredata.catch_up(settings.barrier_timeout_s):
+                log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
         try:
             await process(message)
         except Exception as exc:  # a bug, not bad input: dead-letter it rather than skip it silently
