@@ -65,11 +65,16 @@ async def catch_up(timeout_s: float) -> bool:
     changelogs = {TopicPartition(t.changelog_topic.get_topic_name(), 0): t for t in TABLES.values()}
     ends = await end_offsets(list(changelogs))
     for tp, table in changelogs.items():
-        while ends[tp] > 0 and (table.data.persisted_offset(tp) or -1) < ends[tp] - 1:
+        while ends[tp] > 0 and _applied(table, tp) < ends[tp] - 1:
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)
     return True
+
+
+def _applied(table: Any, tp: TopicPartition) -> int:
+    offset = table.data.persisted_offset(tp)
+    return -1 if offset is None else offset
 
 
 async def end_offsets(tps: list[TopicPartition]) -> dict[TopicPartition, int]:

@@ -30,7 +30,7 @@ def test_events_queued_behind_published_core_data_are_validated_against_it(make_
     producer.flush()
     producer.close()
 
-    make_worker().start().wait_ready()
+    worker = make_worker().start().wait_ready()
     def outcomes() -> int:
         ours = [r for r in kafka.read(settings.topic_rejected) if r.json()["event"]["campaign_id"] == cid]
         return len(ours) + len([r for r in kafka.read(settings.topic_realtime) if r.key == cid.encode()])
@@ -38,3 +38,4 @@ def test_events_queued_behind_published_core_data_are_validated_against_it(make_
     wait_until(lambda: outcomes() == len(events), 120, "an outcome for every event")
     reasons = [r.json()["reason"] for r in kafka.read(settings.topic_rejected) if r.json()["event"]["campaign_id"] == cid]
     assert reasons == []
+    assert b"did not catch up" not in worker.log()
