@@ -23,6 +23,7 @@ from pipeline.errors import PoisonError
 from pipeline.events import decode_event, peek_event_id
 from pipeline.pricing import to_micros
 from pipeline.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.stats import stats
 from pipeline.tracing import trace_id
 from tables import coredata
 from tables.tracking import accepted, spend
@@ -60,6 +61,7 @@ def now_ms() -> int:
 
 
 async def dead_letter(message: Any, reason: str, error: str, stage: str, event_id: str | None) -> None:
+    stats.count(f"dlq:{reason}")
     log.warning("dead-lettered %s: %s: %s", where(message, event_id), reason, error)
     await dlq_topic.send(
         key=message.key,
@@ -101,6 +103,7 @@ async def process(message: Any) -> None:
     campaign_id: str = event["campaign_id"]
     home = home_partition(campaign_id, app.consumer.topic_partitions(message.topic) or settings.partitions)
     if message.partition != home:
+        stats.count("rerouted")
         await raw_topic.send(
             key=campaign_id.encode(), value=message.value, headers=message.headers, partition=home
         )
@@ -131,6 +134,7 @@ async def process(message: Any) -> None:
     verdict = evaluate(event, now, LIMITS, lookups)
     key = campaign_id.encode()
     if not isinstance(verdict, Accepted):
+        stats.count(f"rejected:{verdict.reason.value}", campaign_id)
         rejection = {"reason": verdict.reason.value, "detail": verdict.detail, "event": event, "rejected_at": now}
         await rejected_topic.send(key=key, value=orjson.dumps(rejection), headers=message.headers)
         return
@@ -146,6 +150,7 @@ async def process(message: Any) -> None:
                 "spent": spent_before + verdict.cost_micros, "o": message.offset, "c": verdict.cost_micros
             }
         accepted[event_id] = {"p": message.partition, "o": message.offset, "r": remaining, "ts": event["ts"]}
+    stats.count("accepted", campaign_id)
     record = orjson.dumps(enrich(event, verdict, remaining, now, trace_id(message.headers)))
     await realtime_topic.send(key=key, value=record, headers=message.headers)
     await batch_topic.send(key=key, value=record, headers=message.headers)
