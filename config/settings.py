@@ -59,6 +59,16 @@ class Settings:
     producer_linger_ms: int = _setting(
         "ADTRACK_PRODUCER_LINGER_MS", 5, "How long the producer waits to fill a batch before sending it."
     )
+    ingest_timeout_s: float = _setting(
+        "ADTRACK_INGEST_TIMEOUT_S", 5.0, "How long ingest waits for the broker's ack before answering 503."
+    )
+    ingest_max_body_bytes: int = _setting(
+        "ADTRACK_INGEST_MAX_BODY_BYTES", 1_048_576, "Largest POST /events body; larger ones get 413."
+    )
+    ingest_max_batch: int = _setting(
+        "ADTRACK_INGEST_MAX_BATCH", 500, "Most events in one NDJSON POST /events; more get 413."
+    )
+    web_page_size: int = _setting("ADTRACK_WEB_PAGE_SIZE", 50, "Rows per page in the web table views.")
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")
