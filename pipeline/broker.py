@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from pipeline import processes
 from pipeline.errors import BrokerError
 
 READY_TIMEOUT_S = 15.0
@@ -81,14 +82,8 @@ class EmbeddedBroker:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            processes.stop(process, timeout)
 
     def pause(self) -> None:
         """Freeze the broker (SIGSTOP), as a stalled broker looks to clients."""

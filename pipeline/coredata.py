@@ -12,9 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
-from pipeline.errors import MalformedError, SchemaError
+from pipeline.codec import decode_object
+from pipeline.errors import SchemaError
 
 Data = dict[str, Any]
 
@@ -113,15 +112,7 @@ def check_data(entity: str, data: Any) -> Data:
 
 def decode_update(value: bytes | None) -> Update:
     """Decode and check one core-data update, or raise the ``PoisonError`` that says why not."""
-    if value is None:
-        raise MalformedError("no value (tombstone)")
-    try:
-        raw = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedError(f"not UTF-8 JSON: {exc}") from None
-    if type(raw) is not dict:
-        raise MalformedError(f"expected a JSON object, got {type(raw).__name__}")
-    return parse_update(raw)
+    return parse_update(decode_object(value))
 
 
 def parse_update(raw: Data) -> Update:

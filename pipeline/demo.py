@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 
 from config.settings import Settings
+from pipeline import processes
 from pipeline.admin import ensure_topics_sync
 from pipeline.broker import EmbeddedBroker
 from pipeline.loader import publish_updates, read_updates
@@ -34,17 +34,6 @@ def _answers(bootstrap: str) -> bool:
             return True
     except OSError:
         return False
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -91,7 +80,7 @@ def run(settings: Settings, rate: float) -> int:
         worker_log = logs / "worker.log"
         worker = _spawn([sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(logs / "worker"),
                          "worker", "-l", "info"], env, worker_log)
-        stack.callback(_stop, worker)
+        stack.callback(processes.stop, worker, 15.0)
         print(f"starting a worker (log: {worker_log}) ...")
         deadline = time.monotonic() + 120
         while READY not in worker_log.read_bytes():
@@ -101,7 +90,7 @@ def run(settings: Settings, rate: float) -> int:
             time.sleep(0.2)
         producer = _spawn([sys.executable, "-m", "pipeline", "produce-events", "--count", "0", "--rate", str(rate),
                            "--invalid-ratio", "0.1", "--quiet"], env, logs / "producer.log")
-        stack.callback(_stop, producer)
+        stack.callback(processes.stop, producer, 15.0)
         print(f"producing {rate:g} events/s (log: {logs / 'producer.log'})")
         print(f"worker web server: http://{settings.web_bind}:{settings.web_port}/")
         print("Ctrl-C stops everything.\n")

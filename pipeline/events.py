@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.errors import MalformedError, OversizedError, SchemaError
+from pipeline.codec import decode_object
+from pipeline.errors import OversizedError, SchemaError
 
 EVENT_TYPES = frozenset({"impression", "click", "conversion"})
 REQUIRED_IDS = ("campaign_id", "publisher_id", "slot_id")
@@ -19,16 +20,9 @@ MAX_EVENT_ID_CHARS = 64
 
 def decode_event(value: bytes | None, max_bytes: int) -> dict[str, Any]:
     """Decode and check one raw event, or raise the ``PoisonError`` that says why not."""
-    if value is None:
-        raise MalformedError("no value (tombstone)")
-    if len(value) > max_bytes:
+    if value is not None and len(value) > max_bytes:
         raise OversizedError(f"{len(value)} bytes is over the limit of {max_bytes}")
-    try:
-        event = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedError(f"not UTF-8 JSON: {exc}") from None
-    if type(event) is not dict:
-        raise MalformedError(f"expected a JSON object, got {type(event).__name__}")
+    event = decode_object(value)
     check_schema(event)
     return event
 

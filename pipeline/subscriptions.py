@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.errors import MalformedError, SchemaError
+from pipeline.codec import decode_object
+from pipeline.errors import SchemaError
 from pipeline.filters import FilterPolicy, compile_policy
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -70,12 +71,7 @@ def make(name: str, policy: Any, topic: str | None, snapshot: bool, at: int, cha
 
 
 def decode(value: bytes, changes_topic: str) -> Subscription:
-    try:
-        raw = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedError(f"not UTF-8 JSON: {exc}") from None
-    if type(raw) is not dict:
-        raise MalformedError(f"expected a JSON object, got {type(raw).__name__}")
+    raw = decode_object(value)
     return make(raw.get("name"), raw.get("filter"), raw.get("topic"), raw.get("snapshot", False),
                 raw.get("at", 0), changes_topic)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
+from pipeline import processes
 from pipeline.broker import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,20 +90,13 @@ class Worker:
     def stop(self, timeout: float = 20.0) -> None:
         """Graceful stop, escalating to SIGKILL: a Faust worker can hang in shutdown."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            processes.stop(process, timeout)
 
     def kill(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            processes.kill(process)
 
 
 @dataclass
