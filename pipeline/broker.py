@@ -68,6 +68,7 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            start_new_session=True,  # Ctrl-C on a demo must not kill the broker before its workers stop
         )
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT_S

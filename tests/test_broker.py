@@ -1,0 +1,33 @@
+"""``python -m pipeline broker``: a real Kafka-protocol broker in the foreground, stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+from kafka import KafkaProducer
+
+from pipeline import processes
+from pipeline.broker import free_port
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_broker_command_serves_kafka_until_ctrl_c() -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "broker", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        assert line.strip() == f"adtrack embedded broker ready: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{port}"
+        producer = KafkaProducer(bootstrap_servers=f"127.0.0.1:{port}")
+        assert producer.send("broker-probe", b"hello").get(timeout=10).offset == 0
+        producer.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        processes.kill(process)
