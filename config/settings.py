@@ -24,6 +24,19 @@ class Settings:
     kafka_bootstrap_servers: str = _setting(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "Kafka bootstrap servers (host:port[,host:port])."
     )
+    kafka_security_protocol: str = _setting(
+        "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, for every Kafka client."
+    )
+    kafka_sasl_mechanism: str = _setting(
+        "KAFKA_SASL_MECHANISM", "PLAIN", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols only)."
+    )
+    kafka_sasl_username: str = _setting("KAFKA_SASL_USERNAME", "", "SASL user name.")
+    kafka_sasl_password: str = dataclasses.field(
+        default="", repr=False, metadata={"env": "KAFKA_SASL_PASSWORD", "help": "SASL password (never shown or logged)."}
+    )
+    kafka_ssl_cafile: str = _setting("KAFKA_SSL_CAFILE", "", "CA bundle that signs the brokers' certificates.")
+    kafka_ssl_certfile: str = _setting("KAFKA_SSL_CERTFILE", "", "Client certificate for mutual TLS.")
+    kafka_ssl_keyfile: str = _setting("KAFKA_SSL_KEYFILE", "", "Key of the client certificate.")
     app_id: str = _setting("ADTRACK_APP_ID", "adtrack", "Consumer group and changelog prefix of the workers.")
     partitions: int = _setting(
         "ADTRACK_PARTITIONS", 4, "Partitions of the tracking topics and the per-campaign state tables."

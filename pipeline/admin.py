@@ -6,6 +6,7 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import TopicSpec, topic_specs
 
@@ -13,7 +14,7 @@ from config.topics import TopicSpec, topic_specs
 async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0) -> list[str]:
     """Create the missing topics; return the names created."""
     specs = topic_specs(settings) if specs is None else specs
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=int(timeout_s * 1000))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())

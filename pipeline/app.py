@@ -17,6 +17,7 @@ from pathlib import Path
 import faust
 from faust.exceptions import AlreadyConfiguredWarning
 
+from config.clients import faust_credentials
 from config.settings import get_settings
 from pipeline.admin import ensure_topics
 from pipeline.transport import Transport
@@ -59,6 +60,7 @@ app = AdtrackApp(
     consumer_auto_offset_reset="earliest",
     producer_linger=settings.producer_linger_ms / 1000,
     producer_acks=-1,
+    broker_credentials=faust_credentials(settings),
     table_standby_replicas=0,
 )
 
@@ -66,3 +68,5 @@ app = AdtrackApp(
 import agents.coredata  # noqa: E402,F401
 import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
+import pipeline.web.ingest  # noqa: E402,F401
+import pipeline.web.pages  # noqa: E402,F401

@@ -22,6 +22,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
+from config.clients import kafka_python_options
 from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline import subscriptions as subs
@@ -164,7 +165,7 @@ def table_changelog(settings: Settings, entity: str) -> str:
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+    return KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
                          allow_auto_create_topics=False, auto_offset_reset="earliest", fetch_max_wait_ms=100)
 
 
@@ -234,7 +235,7 @@ def _first(records: Iterable[ConsumerRecord], match: Callable[[ConsumerRecord], 
 
 def send(settings: Settings, topic: str, key: bytes, value: bytes | None) -> None:
     ensure_topics_sync(settings)
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=0)
+    producer = KafkaProducer(**kafka_python_options(settings), acks="all", linger_ms=0)
     try:
         producer.send(topic, key=key, value=value).get(timeout=10)
     finally:

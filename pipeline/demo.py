@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from config.clients import kafka_python_options
 from config.settings import Settings
 from pipeline import processes
 from pipeline.admin import ensure_topics_sync
@@ -48,7 +49,7 @@ class Counter:
     def __init__(self, settings: Settings) -> None:
         self.topics = [settings.topic_raw, settings.topic_realtime, settings.topic_rejected, settings.topic_dlq]
         self.counts = dict.fromkeys(self.topics, 0)
-        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        self.consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
                                       auto_offset_reset="earliest")
         tps = [TopicPartition(t, p) for t in self.topics for p in (self.consumer.partitions_for_topic(t) or ())]
         self.consumer.assign(tps)

@@ -22,6 +22,7 @@ from aiokafka import TopicPartition as AioTopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from kafka import KafkaConsumer, TopicPartition
 
+from config.clients import aiokafka_options, kafka_python_options
 from config.settings import Settings
 from pipeline.generator import generate
 from pipeline.pricing import cost_micros, from_micros
@@ -161,7 +162,7 @@ def read_outputs(settings: Settings) -> dict[str, list[tuple[dict[str, bytes], b
 
 
 def read_topic(settings: Settings, topic: str, timeout_s: float = 60.0) -> Iterator[tuple[dict[str, bytes], bytes | None]]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
                              auto_offset_reset="earliest")
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -195,7 +196,7 @@ def wait_drained(settings: Settings, timeout_s: float) -> dict[int, int]:
 
 
 async def _wait_drained(settings: Settings, timeout_s: float) -> dict[int, int]:
-    options = {"bootstrap_servers": settings.bootstrap_servers}
+    options = aiokafka_options(settings)
     admin = AIOKafkaAdminClient(**options)
     consumer = AIOKafkaConsumer(**options)
     await admin.start()

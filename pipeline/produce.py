@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError as AdminError
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from config.clients import kafka_python_options
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
 from pipeline.generator import BUCKETS, SAMPLE_CORE_DATA, generate
@@ -77,7 +78,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         ensure_topics_sync(settings)
         producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=settings.producer_linger_ms
+            **kafka_python_options(settings), acks="all", linger_ms=settings.producer_linger_ms
         )
     except (AdminError, KafkaError, TimeoutError) as exc:
         print(f"error: cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", file=sys.stderr)

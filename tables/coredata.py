@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from config.clients import aiokafka_options
 from pipeline.app import app, settings
 from pipeline.transport import confirmed_end_offsets
 from pipeline.coredata import ENTITIES, live_data
@@ -46,7 +47,7 @@ async def catch_up(timeout_s: float) -> bool:
     core data that was published before those events but not applied yet (a worker starting after an
     outage finds both backlogs). Returns False if it gave up after ``timeout_s``.
     """
-    options = {"bootstrap_servers": settings.bootstrap_servers}
+    options = aiokafka_options(settings)
     updates = TopicPartition(settings.topic_coredata_updates, 0)
     deadline = time.monotonic() + timeout_s
     admin = AIOKafkaAdminClient(**options)
@@ -78,10 +79,10 @@ def _applied(table: Any, tp: TopicPartition) -> int:
 
 
 async def end_offsets(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings))
     await consumer.start()
     try:
         reported = await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
-    return await confirmed_end_offsets(reported, {"bootstrap_servers": settings.bootstrap_servers})
+    return await confirmed_end_offsets(reported, aiokafka_options(settings))
