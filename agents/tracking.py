@@ -165,7 +165,12 @@ async def track(stream: Any) -> None:
             # Here, not before the loop: by the first event recovery is over and every changelog exists,
             # so looking at their end offsets cannot make the broker auto-create one.
             caught_up = True
-            if not await coredata.catch_up(settings.barrier_timeout_s):
+            try:
+                current = await coredata.catch_up(settings.barrier_timeout_s)
+            except Exception:  # the broker may be away; an exception here would skip this event
+                log.exception("could not check whether core data caught up")
+                current = False
+            if not current:
                 log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
         try:
             await process(message)
