@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit clean
+.PHONY: install run test unit clean chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m pipeline demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The web page tests drive Debian's chromium through Playwright (its own browser download cannot work here).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m 'not integration' $(PYTEST_ARGS)

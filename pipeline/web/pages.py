@@ -217,7 +217,8 @@ async def notifications(campaign_id: str) -> list[dict[str, Any]]:
     await consumer.start()
     try:
         consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]  # may be short on the embedded broker: the fetch's highwater is not
+        # The embedded broker may report a short end offset; the stop below uses the fetch's highwater.
+        end = (await consumer.end_offsets([tp]))[tp]
         consumer.seek(tp, max(0, end - NOTIFICATIONS_SCANNED))
         deadline = time.monotonic() + NOTIFICATIONS_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -270,7 +271,7 @@ async def entity_page(entity: str, size: int, after: str | None, q: str | None) 
         spent = await spend_of([k for k, _ in found.rows])
         rows = [(k, render.budget_row(k, v, spent[k])) for k, v in found.rows]
         options["kinds"] = dict.fromkeys(("total", "spent", "remaining"), "money")
-        options["note"] = "Spent comes from the worker that owns each campaign's partition; — where it did not answer."
+        options["note"] = "Spent is asked of the worker that owns each campaign's partition; — if it did not answer."
     else:
         rows = [(k, render.entity_row(k, v)) for k, v in found.rows]
     return dataclasses.replace(found, rows=rows), options

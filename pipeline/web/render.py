@@ -69,6 +69,13 @@ def fmt(value: Any, kind: str = "") -> str:
     return str(value)
 
 
+def card(key: str, label: str, value: str, note: str = "") -> str:
+    """A headline number: ``value`` and ``note`` are HTML (a ``stat``, or escaped text)."""
+    note = f'<div class="rate">{note}</div>' if note else ""
+    return (f'<div class="card" id="card-{esc(key)}"><div class="label">{esc(label)}</div>'
+            f'<div class="big">{value}</div>{note}</div>')
+
+
 def stat(path: str, value: Any, kind: str = "") -> str:
     """A live value: rendered now, refreshed from the JSON twin's ``path``."""
     return f'<span data-stat="{esc(path)}" data-format="{esc(kind)}">{esc(fmt(value, kind))}</span>'
@@ -112,7 +119,8 @@ def rows_table(rows: Sequence[Row], columns: Sequence[str], *, live: str = "", e
         body.append(f'<tr class="empty"><td colspan="{len(columns)}">{esc(empty)}</td></tr>')
     live_attrs = (f' data-rows="{esc(live)}" data-cols="{esc(",".join(columns))}" data-empty="{esc(empty)}"'
                   if live else "")
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody{live_attrs}>{"".join(body)}</tbody></table></div>'
+    table = f'<table><thead><tr>{head}</tr></thead><tbody{live_attrs}>{"".join(body)}</tbody></table>'
+    return f'<div class="scroll">{table}</div>'
 
 
 def columns(rows: Iterable[Row]) -> list[str]:
@@ -126,7 +134,8 @@ def layout(title: str, body: str, who: Identity, *, json_href: str, live: str | 
     via = f" · forwarded by <code>{esc(who.via)}</code>" if who.via else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)} · adtrack</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/app.css"></head>
+<title>{esc(title)} · adtrack</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/app.css"></head>
 <body{live_attrs}>
 <header><a class="brand" href="/">adtrack</a><nav>{nav}</nav>
 <span class="worker" id="worker">answered by <code>{esc(who.url)}</code></span></header>
@@ -170,7 +179,8 @@ def dashboard_model(workers: Sequence[Row], lag: Sequence[Row] | str, coredata: 
 
     def summary(counts: Counter[str]) -> dict[str, int]:
         return {"in": counts["in"], "accepted": counts["accepted"], "rejected": group(counts, "rejected:"),
-                "dlq": group(counts, "dlq:"), "duplicates": counts["rejected:duplicate"], "rerouted": counts["rerouted"]}
+                "dlq": group(counts, "dlq:"), "duplicates": counts["rejected:duplicate"],
+                "rerouted": counts["rerouted"]}
 
     return {
         "worker": who.url,
@@ -195,9 +205,8 @@ ENTITY_TABLES = {"campaign": "campaigns", "publisher": "publishers", "slot": "sl
 
 def dashboard(model: Row, who: Identity) -> str:
     cards = "".join(
-        f'<div class="card" id="card-{esc(key)}"><div class="label">{esc(label)}</div>'
-        f'<div class="big">{stat("totals." + key, model["totals"][key])}</div>'
-        f'<div class="rate">{stat("rates." + key, model["rates"][key], "rate")} over the last minute</div></div>'
+        card(key, label, stat("totals." + key, model["totals"][key]),
+             stat("rates." + key, model["rates"][key], "rate") + " over the last minute")
         for key, label in CARDS
     )
     coredata = "".join(
@@ -209,7 +218,8 @@ def dashboard(model: Row, who: Identity) -> str:
     body = f"""<section class="cards">{cards}</section>
 <div class="grid">
 <section><h2>Rejected, by reason</h2>
-{rows_table(model["rejected"], ("reason", "total", "last_minute"), live="rejected", empty="No rejections yet.")}</section>
+{rows_table(model["rejected"], ("reason", "total", "last_minute"), live="rejected", empty="No rejections yet.")}
+</section>
 <section><h2>Dead-lettered, by reason</h2>
 {rows_table(model["dlq"], ("reason", "total", "last_minute"), live="dlq", empty="Nothing dead-lettered yet.")}</section>
 <section><h2>Consumer lag on tracking.raw</h2>{lag_note}
@@ -265,7 +275,8 @@ def table(name: str, page: Page[Row], *, q: str | None, after: str | None, who: 
         count += f' · after “{esc(after)}” · <a href="{esc(page_href(path, None, q))}">first page</a>'
     count += "</p>"
     search = (f'<form class="search" method="get" action="{esc(path)}">'
-              f'<input type="search" name="q" value="{esc(q or "")}" placeholder="Search keys" aria-label="Search keys">'
+              f'<input type="search" name="q" value="{esc(q or "")}" placeholder="Search keys"'
+              f' aria-label="Search keys">'
               f"<button>Search</button></form>")
     key = next(iter(rows[0])) if rows else "id"
     grid = rows_table(rows, columns(rows) or [key], empty=empty, links={key: link} if link else None, kinds=kinds)
@@ -306,17 +317,14 @@ def campaign(model: Row, who: Identity) -> str:
                     for k, v in {"id": id_, "version": model["version"], "updated_at": model["updated_at"],
                                  **data}.items())
     b = model["budget"]
-    money = (
-        f'<div class="card"><div class="label">Budget total</div><div class="big">{esc(fmt(b["total"], "money"))}</div></div>'
-        f'<div class="card"><div class="label">Spent</div><div class="big">{stat("budget.spent", b["spent"], "money")}</div></div>'
-        f'<div class="card"><div class="label">Remaining</div><div class="big" id="remaining">'
-        f'{stat("budget.remaining", b["remaining"], "money")}</div></div>'
-        if b else
-        f'<div class="card"><div class="label">Spent (no budget: no limit)</div>'
-        f'<div class="big">{stat("spent", model["spent"], "money")}</div></div>'
-    )
-    cards = (money + f'<div class="card"><div class="label">Accepted</div><div class="big">{stat("accepted", model["accepted"])}</div></div>'
-             f'<div class="card"><div class="label">Rejected</div><div class="big">{stat("rejected", model["rejected"])}</div></div>')
+    if b:
+        money = (card("total", "Budget total", esc(fmt(b["total"], "money")))
+                 + card("spent", "Spent", stat("budget.spent", b["spent"], "money"))
+                 + card("remaining", "Remaining", stat("budget.remaining", b["remaining"], "money")))
+    else:
+        money = card("spent", "Spent (no budget: no limit)", stat("spent", model["spent"], "money"))
+    cards = (money + card("accepted", "Accepted", stat("accepted", model["accepted"]))
+             + card("rejected", "Rejected", stat("rejected", model["rejected"])))
     notes = rows_table(model["notifications"], ("at", "entity", "op", "version", "changed_fields"),
                        empty="No change notifications found among the recent ones.")
     body = f"""<p class="status status-{esc(status)}">{esc(status)}</p>
@@ -326,7 +334,8 @@ def campaign(model: Row, who: Identity) -> str:
 <section><h2>Rejected, by reason</h2>
 {rows_table(model["rejected_by_reason"], ("reason", "count"), live="rejected_by_reason", empty="No rejections.")}
 <h2>Recent change notifications</h2>{notes}
-<p class="note">campaign:{esc(id_)} and budget:{esc(id_)} among the latest notifications on coredata.changes.</p></section>
+<p class="note">campaign:{esc(id_)} and budget:{esc(id_)} among the latest notifications on coredata.changes.</p>
+</section>
 </div>"""
     json_href = path_for("/campaigns", id_ + ".json")
     return layout(f"Campaign {data.get('name', id_)}", body, who, json_href=json_href, live=json_href)
