@@ -104,6 +104,8 @@ class EmbeddedBroker:
 
 def serve(port: int) -> int:
     """``python -m pipeline broker``: run in the foreground until Ctrl-C."""
+    # SIGTERM ends it like Ctrl-C, so the broker (in its own session) is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with EmbeddedBroker(port=port) as broker:
         print(f"adtrack embedded broker ready: KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}", flush=True)
         try:

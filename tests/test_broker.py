@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -16,7 +17,8 @@ from tests.harness import ROOT
 pytestmark = pytest.mark.integration
 
 
-def test_the_broker_command_serves_kafka_until_ctrl_c() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_the_broker_command_serves_kafka_until_ctrl_c_or_sigterm(stop: signal.Signals) -> None:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "broker", "--port", str(port)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -27,7 +29,10 @@ def test_the_broker_command_serves_kafka_until_ctrl_c() -> None:
         producer = KafkaProducer(bootstrap_servers=f"127.0.0.1:{port}")
         assert producer.send("broker-probe", b"hello").get(timeout=10).offset == 0
         producer.close()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=20) == 0
+        # and the broker went with it: nothing listens on the port any more
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
     finally:
         processes.kill(process)
