@@ -18,9 +18,9 @@ import orjson
 from pipeline import control
 from pipeline.app import app, settings
 from pipeline.coredata import apply, decode_update, notification
-from pipeline.dlq import dlq_headers
+from pipeline.dlq import dlq_headers, dlq_key
 from pipeline.errors import PoisonError
-from tables.coredata import TABLES
+from tables import coredata
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def dead_letter(message: Any, reason: str, error: str, stage: str = "cored
     log.warning("core-data update %s[%s]@%s dead-lettered: %s: %s",
                 message.topic, message.partition, message.offset, reason, error)
     await dlq_topic.send(
-        key=message.key,
+        key=dlq_key(message.key, message.value),
         value=message.value,
         headers=dlq_headers(
             message.headers, reason=reason, error=error, topic=message.topic,
@@ -63,8 +63,7 @@ async def handle(message: Any) -> None:
         await dead_letter(message, exc.reason, str(exc))
         return
 
-    table = TABLES[update.entity]
-    current = table.get(update.id)
+    current = coredata.stored(update.entity, update.id)
     source = [message.partition, message.offset]
     if current is not None and current.get("source") == source:
         counts["republished"] += 1  # we applied this very message before a crash: publish again
@@ -76,7 +75,7 @@ async def handle(message: Any) -> None:
             log.info("ignored %s v%s: stored version is %s", update.key, update.version, current["version"])
             return
         new["source"] = source
-        table[update.id] = new
+        coredata.store(update.entity, update.id, new)
         counts["applied"] += 1
     await publish_barrier([(update.entity, update.id, update.version)])
     note = notification(update.entity, update.id, new)

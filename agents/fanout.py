@@ -22,7 +22,7 @@ from pipeline.admin import ensure_topics
 from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
 from pipeline.errors import AdtrackError
-from tables.coredata import TABLES
+from tables import coredata
 from tables.subscriptions import deliveries, delivered, delivery_key, subscriptions
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def on_subscription(message: Any) -> None:
     if sub.snapshot:
         sent = 0
         for entity in ENTITIES:
-            for id_, stored in list(TABLES[entity].items()):
+            for id_, stored in coredata.items(entity):
                 if stored["deleted"]:
                     continue
                 note = subs.snapshot_notification(entity, id_, stored)

@@ -17,7 +17,7 @@ from aiokafka.partitioner import murmur2
 
 from pipeline import control
 from pipeline.app import app, settings
-from pipeline.dlq import dlq_headers
+from pipeline.dlq import dlq_headers, dlq_key
 from pipeline.enrich import enrich
 from pipeline.errors import PoisonError
 from pipeline.events import decode_event, peek_event_id
@@ -64,7 +64,7 @@ async def dead_letter(message: Any, reason: str, error: str, stage: str, event_i
     stats.count(f"dlq:{reason}")
     log.warning("dead-lettered %s: %s: %s", where(message, event_id), reason, error)
     await dlq_topic.send(
-        key=message.key,
+        key=dlq_key(message.key, message.value),
         value=message.value,
         headers=dlq_headers(
             message.headers, reason=reason, error=error, topic=message.topic,

@@ -7,6 +7,10 @@ import dataclasses
 from config.settings import Settings
 
 
+#: The largest record a DLQ takes: a raw record at Kafka's default limit, plus the dlq.* headers.
+DLQ_MAX_BYTES = 2 * 1024 * 1024
+
+
 @dataclasses.dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -22,10 +26,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_realtime, n),
         TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}),
         TopicSpec(settings.topic_rejected, n),
-        TopicSpec(settings.topic_dlq, n),
+        TopicSpec(settings.topic_dlq, n, {"max.message.bytes": str(DLQ_MAX_BYTES)}),
         # Core data is small and strictly ordered: one partition.
         TopicSpec(settings.topic_coredata_updates, 1),
         TopicSpec(settings.topic_coredata_changes, 1),
         TopicSpec(settings.topic_coredata_subscriptions, 1, compacted),
-        TopicSpec(settings.topic_coredata_dlq, 1),
+        TopicSpec(settings.topic_coredata_dlq, 1, {"max.message.bytes": str(DLQ_MAX_BYTES)}),
     ]

@@ -19,6 +19,7 @@ from faust.exceptions import AlreadyConfiguredWarning
 
 from config.clients import faust_credentials
 from config.settings import get_settings
+from config.topics import DLQ_MAX_BYTES
 from pipeline.admin import ensure_topics
 from pipeline.transport import Transport
 
@@ -60,6 +61,9 @@ app = AdtrackApp(
     consumer_auto_offset_reset="earliest",
     producer_linger=settings.producer_linger_ms / 1000,
     producer_acks=-1,
+    # A dead-lettered record is its original bytes plus dlq.* headers: room for a raw record at Kafka's
+    # default 1 MB limit, with headers (tracking.dlq allows as much, config/topics.py).
+    producer_max_request_size=DLQ_MAX_BYTES,
     broker_credentials=faust_credentials(settings),
     table_standby_replicas=0,
 )

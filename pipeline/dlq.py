@@ -9,6 +9,15 @@ Headers = list[tuple[str, bytes]]
 DLQ_PREFIX = "dlq."
 
 
+def dlq_key(key: bytes | None, value: bytes | None) -> bytes | None:
+    """The key of a dead-lettered record: the original, except for a tombstone without a key.
+
+    Kafka allows a record with neither key nor value, but its clients cannot write one, so that
+    record is dead-lettered with an empty key (its value stays null).
+    """
+    return b"" if key is None and value is None else key
+
+
 def dlq_headers(
     original: Sequence[tuple[str, bytes]] | None,
     *,

@@ -31,13 +31,36 @@ TABLES = {
 }
 
 
+# The newest version of each entity this worker wrote. A GlobalTable also reads its own changelog
+# back, one record at a time, and while that lags it overwrites a newer local write with an older
+# version, even after it had shown the newer one (seen after back-to-back updates of one entity).
+# Reads take the newer of the two. One entry per entity written here: core data is small.
+_written: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def stored(entity: str, id_: str) -> dict[str, Any] | None:
-    return TABLES[entity].get(id_)
+    """The newest stored form of an entity this worker knows of, or None."""
+    value = TABLES[entity].get(id_)
+    mine = _written.get((entity, id_))
+    if mine is None or (value is not None and value["version"] >= mine["version"]):
+        return value
+    return mine
+
+
+def store(entity: str, id_: str, value: dict[str, Any]) -> None:
+    """Write an entity's new stored form (only the core-data agent does, while iterating its stream)."""
+    TABLES[entity][id_] = value
+    _written[(entity, id_)] = value
+
+
+def items(entity: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every stored entity of a kind, newest versions."""
+    return [(id_, stored(entity, id_) or value) for id_, value in list(TABLES[entity].items())]
 
 
 def lookup(entity: str, id_: str) -> dict[str, Any] | None:
     """The live data of an entity, or None if it does not exist or was deleted."""
-    return live_data(TABLES[entity].get(id_))
+    return live_data(stored(entity, id_))
 
 
 async def catch_up(timeout_s: float) -> bool:
