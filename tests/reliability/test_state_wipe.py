@@ -1,0 +1,127 @@
+"""Scenario 5: a worker's data dir is deleted mid-stream; restarted, it rebuilds its tables from the changelogs.
+
+Afterwards the tables it holds equal a plain fold of every changelog (latest value per key), and each
+campaign's spend equals the cost of its distinct accepted events on ``tracking.realtime``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import rocksdict
+from kafka import KafkaConsumer, TopicPartition
+
+from config.clients import kafka_python_options
+from config.settings import Settings
+from pipeline import oracle
+from pipeline.pricing import to_micros
+from tests.harness import wait_until
+from tests.reliability.stream import Stream
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# Not strict: timing decides whether the race fires (7 runs of 19 here), so a strict marker would fail the others.
+RECOVERY_RACE = (
+    "faust-streaming 0.15.3 recovery race (open upstream: faust-streaming#596): a worker recovering its tables from "
+    "the changelogs resumes tracking.raw before it awaits consumer.perform_seek(); events fetched in that window "
+    "are dropped from the stream buffer by flow_control.resume() and are either committed as a gap (lost for "
+    "good) or leave a hole that wedges the partition's commits (lag never drains)"
+)
+
+TABLES = ("coredata-campaign", "coredata-publisher", "coredata-slot", "coredata-budget",
+          "tracking-accepted", "tracking-spend")
+OFFSET_KEY = b"__faust\x00offset__"  # faust's own bookkeeping in every partition db, not table data
+
+Partitions = dict[int, dict[Any, Any]]
+
+
+def changelog(settings: Settings, table: str, timeout_s: float = 30.0) -> Partitions:
+    """Every partition of the table's changelog folded to its latest value per key (a tombstone deletes)."""
+    topic = f"{settings.app_id}-{table}-changelog"
+    consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert tps, f"no changelog topic {topic}"
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        folded: Partitions = {tp.partition: {} for tp in tps}
+        deadline = time.monotonic() + timeout_s
+        # A fetch's high watermark is exact; the embedded broker's ListOffsets may under-report the end.
+        while any(consumer.highwater(tp) is None or consumer.position(tp) < consumer.highwater(tp) for tp in tps):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end"
+            for records in consumer.poll(timeout_ms=200).values():
+                for m in records:
+                    key = orjson.loads(m.key)
+                    if m.value is None:
+                        folded[m.partition].pop(key, None)
+                    else:
+                        folded[m.partition][key] = orjson.loads(m.value)
+        return folded
+    finally:
+        consumer.close()
+
+
+def held(datadir: Path, table: str, partitions: list[int]) -> Partitions:
+    """What a stopped worker holds of ``table``: its rocksdb partition files, opened read-only."""
+    result: Partitions = {}
+    for p in partitions:
+        path = datadir / "v1" / "tables" / f"{table}-{p}.db"
+        assert path.is_dir(), f"the worker holds no {path.name}"
+        db = rocksdict.Rdict(str(path), options=rocksdict.Options(raw_mode=True),
+                             access_type=rocksdict.AccessType.read_only())
+        try:
+            result[p] = {orjson.loads(k): orjson.loads(v) for k, v in db.items() if k != OFFSET_KEY}
+        finally:
+            db.close()
+    return result
+
+
+def realtime_cost(settings: Settings) -> dict[str, int]:
+    """Micros per campaign over the distinct accepted events on tracking.realtime (a replay's copy counts once)."""
+    costs: dict[tuple[str, str], int] = {}
+    for _, value in oracle.read_topic(settings, settings.topic_realtime):
+        record = orjson.loads(value)
+        costs[(record["campaign_id"], record["event_id"])] = to_micros(record["cost"])
+    total: dict[str, int] = defaultdict(int)
+    for (campaign_id, _), micros in costs.items():
+        total[campaign_id] += micros
+    return dict(total)
+
+
+@pytest.mark.xfail(strict=False, reason=RECOVERY_RACE)
+def test_a_wiped_data_dir_is_rebuilt_from_the_changelogs(make_worker, kafka, settings, report) -> None:
+    stream = Stream(settings, count=4500, rate=150, seed=15)
+    stream.load_core_data()
+    worker = make_worker("wipe-0").start().wait_ready()
+    stream.start()
+    wait_until(lambda: stream.produced >= stream.count // 5, 120, "a fifth of the stream")
+
+    worker.stop()
+    tables = worker.datadir / "v1" / "tables"
+    assert any(tables.glob("tracking-spend-*.db")), f"nothing to wipe in {tables}"
+    shutil.rmtree(worker.datadir)
+    assert stream.produced < stream.count, "the wipe must happen mid-stream"
+    worker = make_worker("wipe-1", datadir=worker.datadir).start().wait_ready()
+
+    stream.join()
+    report(stream, duplicates=0)
+    worker.stop()  # graceful: its rocksdb files are closed and can be opened read-only
+
+    for table in TABLES:
+        rebuilt = changelog(settings, table)
+        assert any(rebuilt.values()), f"{table}: nothing to compare, its changelog is empty"
+        holds = held(worker.datadir, table, sorted(rebuilt))
+        for p in sorted(rebuilt):
+            assert holds[p] == rebuilt[p], f"{table}[{p}]: the worker's table differs from its changelog"
+
+    spent = {cid: row["spent"] for rows in changelog(settings, "tracking-spend").values() for cid, row in rows.items()}
+    cost = realtime_cost(settings)
+    assert cost, "nothing was accepted"
+    for campaign_id in sorted(set(spent) | set(cost)):
+        assert spent.get(campaign_id, 0) == cost.get(campaign_id, 0), f"spend of {campaign_id} is not exact"
