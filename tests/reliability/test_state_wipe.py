@@ -26,7 +26,7 @@ from tests.reliability.stream import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-# Not strict: timing decides whether the race fires (7 runs of 19 here), so a strict marker would fail the others.
+# Not strict: timing decides whether the race fires (8 runs of 20 here), so a strict marker would fail the others.
 RECOVERY_RACE = (
     "faust-streaming 0.15.3 recovery race (open upstream: faust-streaming#596): a worker recovering its tables from "
     "the changelogs resumes tracking.raw before it awaits consumer.perform_seek(); events fetched in that window "
