@@ -42,13 +42,11 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def aiokafka_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for aiokafka's producer, consumer and admin client."""
+def _common(settings: Settings) -> dict[str, Any]:
+    """What both Python clients spell alike: servers, protocol and SASL."""
     _check(settings)
     options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers,
                                "security_protocol": settings.kafka_security_protocol}
-    if uses_ssl(settings):
-        options["ssl_context"] = ssl_context(settings)
     if uses_sasl(settings):
         options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
                        sasl_plain_username=settings.kafka_sasl_username,
@@ -56,18 +54,20 @@ def aiokafka_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def aiokafka_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for aiokafka's producer, consumer and admin client."""
+    options = _common(settings)
+    if uses_ssl(settings):
+        options["ssl_context"] = ssl_context(settings)
+    return options
+
+
 def kafka_python_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for kafka-python's producer, consumer and admin client."""
-    _check(settings)
-    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers,
-                               "security_protocol": settings.kafka_security_protocol}
+    options = _common(settings)
     if uses_ssl(settings):
         options.update(ssl_cafile=settings.kafka_ssl_cafile or None, ssl_certfile=settings.kafka_ssl_certfile or None,
                        ssl_keyfile=settings.kafka_ssl_keyfile or None)
-    if uses_sasl(settings):
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
-                       sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
     return options
 
 

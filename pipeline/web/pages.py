@@ -32,6 +32,7 @@ from faust.types import TP
 from faust.web import Request, Response, View
 
 from agents.tracking import home_partition
+from config.clients import aiokafka_options
 from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
 from pipeline.stats import stats
@@ -181,7 +182,7 @@ async def consumer_lag() -> list[dict[str, Any]]:
     """Per partition of tracking.raw: end offset (confirmed by a fetch) minus the group's committed offset."""
     count = app.consumer.topic_partitions(settings.topic_raw) or settings.partitions
     tps = [TopicPartition(settings.topic_raw, p) for p in range(count)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
         ends, committed = await asyncio.gather(
@@ -213,7 +214,7 @@ async def notifications(campaign_id: str) -> list[dict[str, Any]]:
     keys = {f"{entity}:{campaign_id}".encode() for entity in ("campaign", "budget")}
     tp = TopicPartition(settings.topic_coredata_changes, 0)
     found: deque[dict[str, Any]] = deque(maxlen=NOTIFICATIONS_SHOWN)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([tp])
