@@ -21,6 +21,7 @@ from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
 from pipeline.admin import ensure_topics
+from pipeline.recovery import TableManager
 from pipeline.transport import Transport
 
 settings = get_settings()
@@ -66,6 +67,8 @@ app = AdtrackApp(
     producer_max_request_size=DLQ_MAX_BYTES,
     broker_credentials=faust_credentials(settings),
     table_standby_replicas=0,
+    # Seeks stream partitions before resuming them after a rebalance (pipeline/recovery.py).
+    TableManager=TableManager,
 )
 
 # Register the tables and agents (they import ``app`` from here).

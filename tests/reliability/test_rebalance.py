@@ -9,14 +9,6 @@ from tests.reliability.stream import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-# Not strict: timing decides whether the race fires (3 runs of 5 here), so a strict marker would fail the others.
-RECOVERY_RACE = (
-    "faust-streaming 0.15.3 recovery race (open upstream: faust-streaming#596): on a rebalance the recovery resumes "
-    "tracking.raw before it awaits consumer.perform_seek(); events fetched in that window are dropped from the "
-    "stream buffer by flow_control.resume() and are either committed as a gap (lost for good) or leave a hole "
-    "that wedges the partition's commits (lag never drains)"
-)
-
 ASSIGNED = b"Setting newly assigned partitions"
 
 
@@ -25,7 +17,6 @@ def assignments(worker: Worker) -> int:
     return worker.log().count(ASSIGNED)
 
 
-@pytest.mark.xfail(strict=False, reason=RECOVERY_RACE)
 def test_a_worker_joins_and_the_first_one_leaves_mid_stream(make_worker, kafka, settings, report) -> None:
     stream = Stream(settings, count=4500, rate=150, seed=13)
     stream.load_core_data()

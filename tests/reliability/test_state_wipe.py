@@ -26,14 +26,6 @@ from tests.reliability.stream import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-# Not strict: timing decides whether the race fires (8 runs of 20 here), so a strict marker would fail the others.
-RECOVERY_RACE = (
-    "faust-streaming 0.15.3 recovery race (open upstream: faust-streaming#596): a worker recovering its tables from "
-    "the changelogs resumes tracking.raw before it awaits consumer.perform_seek(); events fetched in that window "
-    "are dropped from the stream buffer by flow_control.resume() and are either committed as a gap (lost for "
-    "good) or leave a hole that wedges the partition's commits (lag never drains)"
-)
-
 TABLES = ("coredata-campaign", "coredata-publisher", "coredata-slot", "coredata-budget",
           "tracking-accepted", "tracking-spend")
 OFFSET_KEY = b"__faust\x00offset__"  # faust's own bookkeeping in every partition db, not table data
@@ -94,7 +86,6 @@ def realtime_cost(settings: Settings) -> dict[str, int]:
     return dict(total)
 
 
-@pytest.mark.xfail(strict=False, reason=RECOVERY_RACE)
 def test_a_wiped_data_dir_is_rebuilt_from_the_changelogs(make_worker, kafka, settings, report) -> None:
     stream = Stream(settings, count=4500, rate=150, seed=15)
     stream.load_core_data()
