@@ -82,6 +82,10 @@ class Settings:
         "ADTRACK_INGEST_MAX_BATCH", 500, "Most events in one NDJSON POST /events; more get 413."
     )
     web_page_size: int = _setting("ADTRACK_WEB_PAGE_SIZE", 50, "Rows per page in the web table views.")
+    web_max_line_bytes: int = _setting(
+        "ADTRACK_WEB_MAX_LINE_BYTES", 8190, "Longest HTTP request line or header line; longer ones get 400."
+    )
+    web_max_headers: int = _setting("ADTRACK_WEB_MAX_HEADERS", 64, "Most headers in one HTTP request; more get 400.")
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")

@@ -23,6 +23,7 @@ from config.topics import DLQ_MAX_BYTES
 from pipeline.admin import ensure_topics
 from pipeline.recovery import TableManager
 from pipeline.transport import Transport
+from pipeline.web.server import Web
 
 settings = get_settings()
 
@@ -45,6 +46,9 @@ class AdtrackApp(faust.App):
 
     def _new_producer_transport(self) -> Transport:
         return Transport(self.conf.broker_producer, self)
+
+    def _new_web(self) -> Web:
+        return Web(self)
 
 
 app = AdtrackApp(

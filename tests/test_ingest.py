@@ -186,6 +186,33 @@ def test_an_empty_body_is_a_bad_request(port: int) -> None:
     assert call(port, "POST", "/events", b"\n\n").status == 400
 
 
+def test_a_header_over_the_limit_is_refused_and_nothing_written(kafka: Kafka, port: int) -> None:
+    marker, limit = unique("cmp"), kafka.settings.web_max_line_bytes
+    answer = call(port, "GET", pixel_path(c=marker), User_Agent="x" * (limit + 1))
+    assert answer.status == 400
+    answer = call(port, "POST", "/events", event_line(campaign_id=marker), Referer="x" * (limit + 1))
+    assert answer.status == 400
+    # Just under the limit is an ordinary request.
+    assert call(port, "GET", pixel_path(c=marker), User_Agent="y" * (limit - 200)).status == 200
+    assert [r.json()["user_agent"][0] for r in on_raw(kafka, marker.encode())] == ["y"]
+
+
+def test_too_many_headers_are_refused_and_nothing_written(kafka: Kafka, port: int) -> None:
+    marker = unique("cmp")
+    many = {f"X_Probe_{n}": "1" for n in range(kafka.settings.web_max_headers + 1)}
+    assert call(port, "GET", pixel_path(c=marker), **many).status == 400
+    assert nothing_on_raw(kafka, marker.encode())
+
+
+def test_a_request_line_over_the_limit_is_refused_and_nothing_written(kafka: Kafka, port: int) -> None:
+    marker = unique("cmp")
+    answer = call(port, "GET", pixel_path(c=marker, p="x" * kafka.settings.web_max_line_bytes))
+    assert answer.status in (400, 414)
+    assert nothing_on_raw(kafka, marker.encode())
+    # The worker goes on answering.
+    assert call(port, "GET", pixel_path(c=marker)).status == 200
+
+
 # Outages: each on a broker and worker of its own, so the rest of the module never sees them.
 
 

@@ -1,0 +1,72 @@
+"""A worker's log at info level names what happened to an event, never what the event said, nor a secret.
+
+Every way an event can go (accepted, rejected, each kind of dead letter, refused at the HTTP door) is
+taken by events whose payload carries one marker; the worker's whole log must not contain it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+
+import orjson
+import pytest
+
+from tests import factories
+from tests.harness import Kafka, Worker, unique, wait_until
+from tests.world import World
+
+pytestmark = pytest.mark.integration
+
+MARKER = unique("payload-marker")
+SECRET = unique("sasl-password")
+
+
+@pytest.fixture(scope="module")
+def logged(make_worker, kafka: Kafka) -> Worker:
+    return make_worker("hygiene", KAFKA_SASL_PASSWORD=SECRET).start().wait_ready()
+
+
+def get(port: int, path: str, **headers: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) -> None:
+    world = World(kafka)
+    ids = world.campaign()
+    raw = kafka.settings.topic_raw
+    accepted = world.send_event(ids, user_agent=f"Mozilla/5.0 {MARKER}", url=f"https://{MARKER}.example/")
+    rejected = world.send_event((unique("cmp"), ids[1], ids[2]), url=f"https://{MARKER}.example/")
+    poison = {
+        "malformed": f'{{"event_id": "{MARKER}", '.encode(),
+        "not_object": orjson.dumps([MARKER]),
+        "schema": orjson.dumps(factories.event(*ids, ts=MARKER)),
+        "oversized": orjson.dumps(factories.event(*ids, url=MARKER * (kafka.settings.max_event_bytes // len(MARKER)))),
+        "bad_utf8": MARKER.encode() + b"\xff\xfe",
+    }
+    for value in poison.values():
+        kafka.send(raw, value, key=ids[0])
+    port = logged.web_port
+    pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": MARKER})
+    assert get(port, pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/") == 200
+    too_long = "x" * kafka.settings.web_max_line_bytes
+    assert get(port, pixel, User_Agent=f"{MARKER} {too_long}") == 400
+
+    assert world.outcome(accepted["event_id"])[0] == "accepted"
+    assert world.outcome(rejected["event_id"])[0] == "rejected"
+    dead = kafka.wait_for(kafka.settings.topic_dlq, lambda r: MARKER.encode() in (r.value or b""), count=len(poison))
+    assert {r.value for r in dead} >= set(poison.values())
+    logged.stop()
+
+    log = logged.log()
+    # The log does speak of these events: by topic, partition, offset and id, not by content.
+    assert log.count(b"dead-lettered") >= len(poison)
+    assert MARKER.encode() not in log
+    assert SECRET.encode() not in log
