@@ -54,6 +54,12 @@ def _soak(args: argparse.Namespace) -> int:
     return run(args.duration, args.rate, args.workers, args.kill_every, args.seed, args.keep)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pipeline.bench import run
+
+    return run(args.events, args.invalid_ratio, args.seed, args.bootstrap, args.skip_baseline)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="adtrack command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--seed", type=int, default=1)
     soak.add_argument("--keep", action="store_true", help="keep the logs and data dirs")
     soak.set_defaults(run=_soak)
+
+    bench = commands.add_parser("bench", help="one worker draining a backlog, against a bare aiokafka loop")
+    bench.add_argument("--events", type=int, default=50_000, help="events in the backlog")
+    bench.add_argument("--invalid-ratio", type=float, default=0.05, help="share of poison and rejected events")
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--bootstrap", default=None, help="an existing broker (default: an embedded one of its own)")
+    bench.add_argument("--skip-baseline", action="store_true", help="time the worker only")
+    bench.set_defaults(run=_bench)
 
     subscribe = commands.add_parser("subscribe", help="subscribe to core-data changes; waits until a worker has it")
     subscribe.add_argument("name")
