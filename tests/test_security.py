@@ -1,4 +1,4 @@
-"""A worker's log at info level names what happened to an event, never what the event said, nor a secret.
+"""A worker at its defaults: listening on loopback only, and logging what happened to an event, never what it said.
 
 Every way an event can go (accepted, rejected, each kind of dead letter, refused at the HTTP door) is
 taken by events whose payload carries one marker; the worker's whole log must not contain it.
@@ -38,6 +38,25 @@ def get(port: int, path: str, **headers: str) -> int:
         conn.close()
 
 
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.add(address)
+    return found
+
+
+def test_the_web_server_listens_on_loopback_only_by_default(logged: Worker) -> None:
+    # Runs before the log test below, which stops the worker to read its whole log.
+    # 0100007F is 127.0.0.1 as /proc/net/tcp writes it; 00000000 would be every interface.
+    assert listening_addresses(logged.web_port) == {"0100007F"}
+
+
 def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) -> None:
     world = World(kafka)
     ids = world.campaign()
@@ -70,3 +89,4 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
     assert log.count(b"dead-lettered") >= len(poison)
     assert MARKER.encode() not in log
     assert SECRET.encode() not in log
+
