@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Ctrl-C ends every command, even when it was started by a script that ignores SIGINT (a
+    # background job of a non-interactive shell inherits SIGINT ignored, and Python keeps it so).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return args.run(args)
     except AdtrackError as exc:

@@ -17,11 +17,19 @@ from tests.harness import ROOT
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_the_broker_command_serves_kafka_until_ctrl_c_or_sigterm(stop: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("stop", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-started-by-a-script-ignoring-sigint"],
+)
+def test_the_broker_command_serves_kafka_until_ctrl_c_or_sigterm(stop: signal.Signals, sigint_ignored: bool) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "broker", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    command = [sys.executable, "-m", "pipeline", "broker", "--port", str(port)]
+    if sigint_ignored:
+        # As a background job of a non-interactive shell is started: SIGINT ignored, and inherited so.
+        command = ["sh", "-c", "trap '' INT; exec \"$@\"", "sh", *command]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().decode()
