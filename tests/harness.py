@@ -122,8 +122,14 @@ class Tail:
         tps = [TopicPartition(self.topic, p) for p in sorted(self.partitions)]
         end = self.consumer.end_offsets(tps)
         deadline = time.monotonic() + 15
-        while any(self.consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
-            for _, batch in self.consumer.poll(timeout_ms=100).items():
+        polled = True
+        # The embedded broker reports a partition's end as its last batch's base offset + 1, and a poll
+        # hands out at most max_poll_records of what it fetched: the rest of a fetched batch may lie past
+        # that "end" in the consumer's buffer, so keep polling until a poll comes back empty.
+        while (polled or any(self.consumer.position(tp) < end[tp] for tp in tps)) and time.monotonic() < deadline:
+            fetched = self.consumer.poll(timeout_ms=0 if polled else 100)
+            polled = bool(fetched)
+            for _, batch in fetched.items():
                 self.records.extend(
                     Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])) for m in batch
                 )

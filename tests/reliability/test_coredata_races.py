@@ -161,7 +161,11 @@ def outcomes(world: World, sent: Iterable[Sent], timeout: float = 90.0) -> list[
                 found.setdefault(record["event"]["event_id"], []).append((record["reason"], record))
         return len(found) == len(wanted)
 
-    wait_until(complete, timeout, f"outcomes of {len(wanted)} events", interval=0.5)
+    try:
+        wait_until(complete, timeout, f"outcomes of {len(wanted)} events", interval=0.5)
+    except TimeoutError as exc:
+        missing = sorted((s.partition, s.offset, s.event_id) for s in sent if s.event_id not in found)
+        raise TimeoutError(f"{exc}: {len(missing)} without one, first (partition, offset, id): {missing[:5]}") from None
     several = {e: [k for k, _ in o] for e, o in found.items() if len(o) > 1}
     assert not several, f"events with more than one outcome: {dict(list(several.items())[:5])}"
     barriers = campaign_barriers(world)
