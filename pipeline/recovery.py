@@ -29,11 +29,7 @@ class Recovery(FaustRecovery):
         if self.app.consumer_generation_id != generation_id:
             self.log.warning("Recovery rebalancing again")
             return
-        await self._hand_streams_back()
-        self.tables.on_actives_ready()
-        self.tables.on_standbys_ready()
-        self.app.on_rebalance_end()
-        self.log.info("Worker ready")
+        await self._hand_streams_back(standbys_ready=True)
 
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
         self.log.info("Restore complete!")
@@ -50,15 +46,10 @@ class Recovery(FaustRecovery):
         if self.app.consumer_generation_id != generation_id:
             self.log.warning(f"Recovery rebalancing again: generation {self.app.consumer_generation_id}, not {generation_id}")
             return
-        await self._hand_streams_back()
-        self.tables.on_actives_ready()
-        if not self.app.assignor.assigned_standbys():
-            self.tables.on_standbys_ready()
-        self.app.on_rebalance_end()
-        self.log.info("Worker ready")
+        await self._hand_streams_back(standbys_ready=not self.app.assignor.assigned_standbys())
 
-    async def _hand_streams_back(self) -> None:
-        """Seek the paused stream partitions to their committed offsets, then let everything flow."""
+    async def _hand_streams_back(self, standbys_ready: bool) -> None:
+        """Seek the paused stream partitions to their committed offsets, let everything flow, report ready."""
         consumer = self.app.consumer
         streams = {tp for tp in consumer.assignment() if not self._is_changelog_tp(tp)}
         if streams:
@@ -71,6 +62,11 @@ class Recovery(FaustRecovery):
         self.app.flow_control.resume()
         consumer.resume_flow()
         await cast(Any, self.app)._fetcher.maybe_start()
+        self.tables.on_actives_ready()
+        if standbys_ready:
+            self.tables.on_standbys_ready()
+        self.app.on_rebalance_end()
+        self.log.info("Worker ready")
 
 
 class TableManager(tables.TableManager):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import http.client
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from config.settings import Settings
 from pipeline.broker import EmbeddedBroker
 from pipeline.web.collect import GIF
 from tests import factories
-from tests.harness import Kafka, Record, Worker, unique, wait_until
+from tests.harness import Kafka, Record, Worker, call, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -26,29 +25,6 @@ pytestmark = pytest.mark.integration
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 OUTAGE_ENV = {"ADTRACK_INGEST_TIMEOUT_S": "1.5"}
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return orjson.loads(self.body)
-
-
-def call(
-    port: int, method: str, path: str, body: bytes | Iterable[bytes] | None = None, **headers: str
-) -> Answer:
-    """One HTTP request on loopback; header names are given with ``_`` for ``-``."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers={k.replace("_", "-"): v for k, v in headers.items()})
-        response = conn.getresponse()
-        return Answer(response.status, dict(response.getheaders()), response.read())
-    finally:
-        conn.close()
 
 
 def pixel_path(**params: str) -> str:

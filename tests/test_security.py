@@ -6,14 +6,13 @@ taken by events whose payload carries one marker; the worker's whole log must no
 
 from __future__ import annotations
 
-import http.client
 import urllib.parse
 
 import orjson
 import pytest
 
 from tests import factories
-from tests.harness import Kafka, Worker, unique, wait_until
+from tests.harness import Kafka, Worker, call, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -25,17 +24,6 @@ SECRET = unique("sasl-password")
 @pytest.fixture(scope="module")
 def logged(make_worker, kafka: Kafka) -> Worker:
     return make_worker("hygiene", KAFKA_SASL_PASSWORD=SECRET).start().wait_ready()
-
-
-def get(port: int, path: str, **headers: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()})
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -74,9 +62,9 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
         kafka.send(raw, value, key=ids[0])
     port = logged.web_port
     pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": MARKER})
-    assert get(port, pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/") == 200
+    assert call(port, "GET", pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/").status == 200
     too_long = "x" * kafka.settings.web_max_line_bytes
-    assert get(port, pixel, User_Agent=f"{MARKER} {too_long}") == 400
+    assert call(port, "GET", pixel, User_Agent=f"{MARKER} {too_long}").status == 400
 
     assert world.outcome(accepted["event_id"])[0] == "accepted"
     assert world.outcome(rejected["event_id"])[0] == "rejected"
