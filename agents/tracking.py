@@ -1,79 +1,320 @@
-"""The tracking agent: raw event in; realtime + batch, rejected, or DLQ out.
+"""The tracking path: raw events in, per fetched batch; realtime + batch, rejected, or DLQ out.
 
-Per message: decode (poison -> DLQ), move it to its campaign's home partition if it is not
-there, evaluate the business rules, then charge the budget and enrich. Nothing escapes the loop:
-an exception would make Faust ack and skip the message (faust-streaming #527).
+Faust's per-event stream costs more than the work itself (README, Performance), so the raw topic
+is read by a service of the worker that owns its own consumer, in the group ``<app_id>-tracking``.
+Per fetch and per partition, ``pipeline.batch`` decides every record's outcome against core data
+and the partition's state. The state changes go to the state changelog as one record batch per
+partition, the outputs as record batches per (topic, partition). Once all of them are acknowledged,
+the changes are written to the local store and the input offsets committed; meanwhile the next
+fetch is already being processed (one batch in flight). A send that fails stops the worker with
+nothing committed: the batch is processed again after the restart.
+
+A core-data barrier in the stream holds its partition until the local core-data tables hold the
+versions it lists. A revoked partition is given up only once its batch in flight is committed;
+an assigned one is restored from its changelog before its first batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-import orjson
-from aiokafka.partitioner import murmur2
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError
+from mode import Service
 
-from pipeline import control
+from config.clients import aiokafka_options
+from config.topics import DLQ_MAX_BYTES
+from pipeline import batch, control
 from pipeline.app import app, settings
 from pipeline.dlq import dlq_headers, dlq_key
-from pipeline.enrich import enrich
-from pipeline.errors import PoisonError
-from pipeline.events import decode_event, peek_event_id
-from pipeline.pricing import to_micros
-from pipeline.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.kafka.assignor import Assignor
+from pipeline.kafka.partitioning import home_partition
+from pipeline.rules import Limits
+from pipeline.state.changelog import restore
+from pipeline.state.held import held
+from pipeline.state.partition import PartitionState, Sealed
+from pipeline.state.store import PartitionStore
 from pipeline.stats import stats
-from pipeline.tracing import trace_id
 from tables import coredata
-from tables.tracking import accepted, spend
 
 log = logging.getLogger(__name__)
 
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-raw_topic = app.topic(settings.topic_raw, partitions=settings.partitions, **RAW)
-realtime_topic = app.topic(settings.topic_realtime, **RAW)
-batch_topic = app.topic(settings.topic_batch, **RAW)
-rejected_topic = app.topic(settings.topic_rejected, **RAW)
-dlq_topic = app.topic(settings.topic_dlq, **RAW)
-
 LIMITS = Limits(settings.dedupe_window_s * 1000, settings.max_clock_skew_s * 1000)
-NO_LIMIT = 1 << 62
+DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, settings.topic_batch,
+                                  settings.topic_rejected)
+#: Records per fetch, all partitions together: one batch's state changes fit one changelog record batch.
+MAX_RECORDS = 2000
+PRODUCER_BATCH_BYTES = 1 << 20
+EXPIRE_EVERY_S = 1.0
 
-_home: dict[str, int] = {}
-
-
-def home_partition(campaign_id: str, partitions: int) -> int:
-    """The partition all of a campaign's events are processed on (Kafka's default key hashing)."""
-    try:
-        return _home[campaign_id]
-    except KeyError:
-        p = _home[campaign_id] = (murmur2(campaign_id.encode()) & 0x7FFFFFFF) % partitions
-        return p
-
-
-def where(message: Any, event_id: str | None = None) -> str:
-    return f"{message.topic}[{message.partition}]@{message.offset} event_id={event_id!r}"
+Ack = tuple[asyncio.Future, int]  # a record batch's future, and how many records it holds
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def dead_letter(message: Any, reason: str, error: str, stage: str, event_id: str | None) -> None:
-    stats.count(f"dlq:{reason}")
-    log.warning("dead-lettered %s: %s: %s", where(message, event_id), reason, error)
-    await dlq_topic.send(
-        key=dlq_key(message.key, message.value),
-        value=message.value,
-        headers=dlq_headers(
-            message.headers, reason=reason, error=error, topic=message.topic,
-            partition=message.partition, offset=message.offset, stage=stage, at=now_ms(),
-        ),
-    )
+def where(record: Any) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
-async def wait_for_coredata(versions: list[control.Version], message: Any) -> None:
+@dataclasses.dataclass
+class Flight:
+    """A processed batch whose records are on their way: what to do once they are acknowledged."""
+
+    acks: list[Ack] = dataclasses.field(default_factory=list)
+    logged: dict[int, tuple[Sealed, list[Ack]]] = dataclasses.field(default_factory=dict)
+    offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)
+    result: batch.Result = dataclasses.field(default_factory=batch.Result)
+
+
+class Listener(ConsumerRebalanceListener):
+    def __init__(self, tracking: Tracking) -> None:
+        self.tracking = tracking
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.tracking.revoke({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.tracking.assign({tp.partition for tp in assigned})
+
+
+@app.service
+class Tracking(Service):
+    """Owns the tracking consumer, the output producer and the state of the partitions it holds."""
+
+    def __post_init__(self) -> None:
+        self.states = held.states
+        self.assignor: Assignor | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()  # held while a batch is handled, and by the rebalance callbacks
+        self._flight: Flight | None = None
+        self._committable: dict[TopicPartition, int] = {}  # processed, written, not committed yet
+        self._committed_at = time.monotonic()
+        self._partitions: dict[str, int] = {}
+        self._expired_at: dict[int, float] = {}
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        self.add_future(self._run())
+
+    async def on_stop(self) -> None:
+        async with self._lock:
+            try:
+                await self._land()  # the batch in flight is committed before the group is left
+                await self._commit()
+            finally:
+                if self.consumer is not None:
+                    await self.consumer.stop()
+                if self.producer is not None:
+                    await self.producer.stop()
+                for state in self.states.values():
+                    state.close()
+                self.states.clear()
+
+    async def _run(self) -> None:
+        try:
+            await self._start_clients()
+            while not self.should_stop:
+                assert self.consumer is not None
+                fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
+                async with self._lock:
+                    if self.should_stop:
+                        break
+                    flight = await self._launch(fetched)
+                    await self._land()
+                    self._flight = flight
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self.should_stop:  # the consumer was stopped under a fetch
+                return
+            # Nothing of the failed batch is committed: a restarted worker processes it again.
+            log.critical("tracking stopped: %s: %s; its uncommitted input is processed again after a restart",
+                         type(exc).__name__, exc)
+            for state in self.states.values():
+                state.discard()
+            self._flight, self._committable = None, {}
+            await app.crash(exc)
+
+    async def _start_clients(self) -> None:
+        # Core data first: a backlog of events is not judged against core data published before it.
+        try:
+            current = await coredata.catch_up(settings.barrier_timeout_s)
+        except Exception:  # the broker may be away; tracking starts anyway and barriers still hold
+            log.exception("could not check whether core data caught up")
+            current = False
+        if not current:
+            log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
+        options = aiokafka_options(settings)
+        self.producer = AIOKafkaProducer(acks="all", linger_ms=settings.producer_linger_ms,
+                                         max_batch_size=PRODUCER_BATCH_BYTES, max_request_size=DLQ_MAX_BYTES,
+                                         **options)
+        await self.producer.start()
+        for topic in (settings.topic_raw, settings.topic_realtime, settings.topic_batch, settings.topic_rejected):
+            self._partitions[topic] = len(await self.producer.partitions_for(topic))
+        held.partition_count = self._partitions[settings.topic_raw]
+        self.assignor = Assignor(str(app.conf.canonical_url))
+        self.consumer = AIOKafkaConsumer(
+            group_id=settings.tracking_group, enable_auto_commit=False, auto_offset_reset="earliest",
+            partition_assignment_strategy=(self.assignor,),
+            rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
+            session_timeout_ms=int(settings.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
+            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20, **options,
+        )
+        self.consumer.subscribe([settings.topic_raw], listener=Listener(self))
+        await self.consumer.start()
+        log.info("tracking consumer started in group %s", settings.tracking_group)
+
+    # ---- rebalances ---------------------------------------------------------------------------
+
+    async def revoke(self, partitions: set[int]) -> None:
+        async with self._lock:
+            await self._land()
+            await self._commit()
+            for p in partitions:
+                state = self.states.pop(p, None)
+                if state is not None:
+                    state.close()
+
+    async def assign(self, partitions: set[int]) -> None:
+        async with self._lock:
+            for p in sorted(partitions - set(self.states)):
+                store = PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}")
+                await restore(settings.tracking_state_topic, p, store, aiokafka_options(settings), settings.topic_raw)
+                self.states[p] = PartitionState(p, store)
+            if self.assignor is not None:
+                held.owners = dict(self.assignor.owners)
+
+    def state_dir(self) -> Path:
+        return Path(app.conf.tabledir) / "tracking-state"
+
+    # ---- batches ------------------------------------------------------------------------------
+
+    async def _launch(self, fetched: dict[TopicPartition, list[Any]]) -> Flight:
+        """Process a fetch and send its outputs and state changes; nothing waits for an ack here."""
+        now = now_ms()
+        flight = Flight()
+        for tp, records in fetched.items():
+            state = self.states.get(tp.partition)
+            if state is None or not records:
+                continue  # revoked since the fetch: its new owner reads these records
+            await self._process(records, state, now, flight.result)
+            flight.offsets[tp] = records[-1].offset + 1
+        for p, state in self.states.items():
+            if time.monotonic() - self._expired_at.get(p, 0.0) >= EXPIRE_EVERY_S:
+                self._expired_at[p] = time.monotonic()
+                state.expire(now)
+            sealed = state.seal()
+            if sealed is not None:
+                acks = await self._send_records(settings.tracking_state_topic, p,
+                                                [(key, value, ()) for key, value in sealed.changes])
+                flight.logged[p] = (sealed, acks)
+                flight.acks.extend(acks)
+        flight.acks.extend(await self._send_outputs(flight.result.outputs))
+        for letter in flight.result.dead_letters:
+            flight.result.counts[f"dlq:{letter.reason}", None] += 1
+            flight.acks.append((await self._send_dead_letter(letter, now), 1))
+        return flight
+
+    async def _land(self) -> None:
+        """Wait for the batch in flight to be acknowledged; then store its changes and commit its input."""
+        flight, self._flight = self._flight, None
+        if flight is None:
+            return
+        await asyncio.gather(*(future for future, _ in flight.acks))
+        for p, (sealed, acks) in flight.logged.items():
+            self.states[p].written(sealed, max(future.result().offset + count - 1 for future, count in acks))
+        self._committable.update(flight.offsets)
+        if time.monotonic() - self._committed_at >= settings.commit_interval_s:
+            await self._commit()
+        for (outcome, campaign_id), n in flight.result.counts.items():
+            stats.count(outcome, campaign_id, n)
+
+    async def _commit(self) -> None:
+        """Commit the input offsets of every batch landed so far."""
+        self._committed_at = time.monotonic()
+        if self._committable:
+            assert self.consumer is not None
+            offsets, self._committable = self._committable, {}
+            await self.consumer.commit(offsets)
+
+    async def _process(self, records: list[Any], state: PartitionState, now: int, result: batch.Result) -> None:
+        """One partition's records, in segments between core-data barriers."""
+        memo: dict[tuple[str, str], Any] = {}
+
+        def lookup(entity: str, id_: str) -> Any:
+            key = (entity, id_)
+            if key not in memo:
+                memo[key] = coredata.lookup(entity, id_)
+            return memo[key]
+
+        context = batch.Context(LIMITS, settings.max_event_bytes, self._partitions[settings.topic_raw],
+                                DESTINATIONS, lookup)
+        segment: list[Any] = []
+        for record in records:
+            kind = control.control_kind(record.headers)
+            if kind is None:
+                segment.append(record)
+                continue
+            batch.process(segment, state, context, now, result)
+            segment = []
+            if kind == control.BARRIER:
+                await wait_for_coredata(control.decode_barrier(record.value), record)
+                memo.clear()
+        batch.process(segment, state, context, now, result)
+
+    async def _send_outputs(self, outputs: list[batch.Output]) -> list[Ack]:
+        grouped: dict[tuple[str, int], list[tuple[bytes | None, bytes | None, Any]]] = defaultdict(list)
+        for output in outputs:
+            partition = output.partition
+            if partition is None:
+                partition = home_partition(output.key.decode(), self._partitions[output.destination])
+            grouped[output.destination, partition].append((output.key, output.value, output.headers))
+        acks = []
+        for (topic, partition), records in grouped.items():
+            acks.extend(await self._send_records(topic, partition, records))
+        return acks
+
+    async def _send_records(self, topic: str, partition: int,
+                            records: list[tuple[bytes | None, bytes | None, Any]]) -> list[Ack]:
+        """``records`` as record batches to one partition: one, unless they outgrow a batch."""
+        assert self.producer is not None
+        acks = []
+        builder, count = self.producer.create_batch(), 0
+        for key, value, headers in records:
+            size = len(key or b"") + len(value or b"")
+            if size > DLQ_MAX_BYTES:  # the broker would refuse it for good (record batches skip the producer's check)
+                raise MessageSizeTooLargeError(f"a record of {size} bytes for {topic}[{partition}] is over the "
+                                               f"producer's limit of {DLQ_MAX_BYTES} bytes")
+            if builder.append(key=key, value=value, timestamp=None, headers=list(headers)) is None:
+                acks.append((await self.producer.send_batch(builder, topic, partition=partition), count))
+                builder, count = self.producer.create_batch(), 0
+                builder.append(key=key, value=value, timestamp=None, headers=list(headers))
+            count += 1
+        acks.append((await self.producer.send_batch(builder, topic, partition=partition), count))
+        return acks
+
+    async def _send_dead_letter(self, letter: batch.DeadLetter, now: int) -> asyncio.Future:
+        assert self.producer is not None
+        record = letter.record
+        log.warning("dead-lettered %s: %s: %s", where(record), letter.reason, letter.error)
+        headers = dlq_headers(record.headers, reason=letter.reason, error=letter.error, topic=record.topic,
+                              partition=record.partition, offset=record.offset, stage=letter.stage, at=now)
+        return await self.producer.send(settings.topic_dlq, value=record.value,
+                                        key=dlq_key(record.key, record.value), headers=headers)
+
+
+async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:
     """Hold this partition until the local core-data tables have every listed version."""
     deadline = time.monotonic() + settings.barrier_timeout_s
     pending = list(versions)
@@ -82,98 +323,6 @@ async def wait_for_coredata(versions: list[control.Version], message: Any) -> No
         if not pending:
             return
         if time.monotonic() > deadline:
-            log.error("core-data barrier at %s timed out waiting for %s; going on", where(message), pending)
+            log.error("core-data barrier at %s timed out waiting for %s; going on", where(record), pending)
             return
         await asyncio.sleep(0.005)
-
-
-async def process(message: Any) -> None:
-    kind = control.control_kind(message.headers)
-    if kind is not None:
-        if kind == control.BARRIER:
-            await wait_for_coredata(control.decode_barrier(message.value), message)
-        return
-
-    try:
-        event = decode_event(message.value, settings.max_event_bytes)
-    except PoisonError as exc:
-        await dead_letter(message, exc.reason, str(exc), "decode", peek_event_id(message.value))
-        return
-
-    campaign_id: str = event["campaign_id"]
-    home = home_partition(campaign_id, app.consumer.topic_partitions(message.topic) or settings.partitions)
-    if message.partition != home:
-        stats.count("rerouted")
-        await raw_topic.send(
-            key=campaign_id.encode(), value=message.value, headers=message.headers, partition=home
-        )
-        return
-
-    event_id: str = event["event_id"]
-    prior = accepted.get(event_id)
-    # The very same message seen again after a crash is a replay, not a duplicate.
-    replay = prior is not None and prior["p"] == message.partition and prior["o"] == message.offset
-    charged = spend.get(campaign_id) or {"spent": 0, "o": -1, "c": 0}
-    # A crash between charging and recording the event leaves the charge in place: count it once.
-    spent_before = charged["spent"] - charged["c"] if charged["o"] == message.offset else charged["spent"]
-
-    def remaining_micros(cid: str) -> int | None:
-        if replay:
-            return NO_LIMIT  # charged before the crash; never charge twice
-        budget = coredata.lookup("budget", cid)
-        return None if budget is None else to_micros(budget["total"]) - spent_before
-
-    lookups = Lookups(
-        seen=lambda _: prior is not None and not replay,
-        campaign=lambda i: coredata.lookup("campaign", i),
-        publisher=lambda i: coredata.lookup("publisher", i),
-        slot=lambda i: coredata.lookup("slot", i),
-        remaining_micros=remaining_micros,
-    )
-    now = now_ms()
-    verdict = evaluate(event, now, LIMITS, lookups)
-    key = campaign_id.encode()
-    if not isinstance(verdict, Accepted):
-        stats.count(f"rejected:{verdict.reason.value}", campaign_id)
-        rejection = {"reason": verdict.reason.value, "detail": verdict.detail, "event": event, "rejected_at": now}
-        await rejected_topic.send(key=key, value=orjson.dumps(rejection), headers=message.headers)
-        return
-
-    if replay:
-        remaining = prior["r"]
-    else:
-        remaining = remaining_micros(campaign_id)
-        if remaining is not None:
-            remaining -= verdict.cost_micros
-        if verdict.cost_micros and message.offset > charged["o"]:
-            spend[campaign_id] = {
-                "spent": spent_before + verdict.cost_micros, "o": message.offset, "c": verdict.cost_micros
-            }
-        accepted[event_id] = {"p": message.partition, "o": message.offset, "r": remaining, "ts": event["ts"]}
-    stats.count("accepted", campaign_id)
-    record = orjson.dumps(enrich(event, verdict, remaining, now, trace_id(message.headers)))
-    await realtime_topic.send(key=key, value=record, headers=message.headers)
-    await batch_topic.send(key=key, value=record, headers=message.headers)
-
-
-@app.agent(raw_topic)
-async def track(stream: Any) -> None:
-    caught_up = False
-    async for event in stream.events():
-        message = event.message
-        if not caught_up:
-            # Here, not before the loop: by the first event recovery is over and every changelog exists,
-            # so looking at their end offsets cannot make the broker auto-create one.
-            caught_up = True
-            try:
-                current = await coredata.catch_up(settings.barrier_timeout_s)
-            except Exception:  # the broker may be away; an exception here would skip this event
-                log.exception("could not check whether core data caught up")
-                current = False
-            if not current:
-                log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
-        try:
-            await process(message)
-        except Exception as exc:  # a bug, not bad input: dead-letter it rather than skip it silently
-            log.exception("failed to process %s", where(message, peek_event_id(message.value)))
-            await dead_letter(message, "error", f"{type(exc).__name__}: {exc}", "process", peek_event_id(message.value))

@@ -69,6 +69,11 @@ class Settings:
         30.0,
         "Consumer-group session timeout: a dead worker's partitions move after this long.",
     )
+    commit_interval_s: float = _setting(
+        "ADTRACK_COMMIT_INTERVAL_S",
+        1.0,
+        "How often the tracking path commits its input offsets (replayed after a crash: at most this much input).",
+    )
     producer_linger_ms: int = _setting(
         "ADTRACK_PRODUCER_LINGER_MS", 5, "How long the producer waits to fill a batch before sending it."
     )
@@ -120,6 +125,16 @@ class Settings:
                     f"{field.metadata['env']}={raw!r} is not a valid {kind.__name__}: {field.metadata['help']}"
                 ) from None
         return cls(**values)
+
+    @property
+    def tracking_group(self) -> str:
+        """The consumer group of the tracking path (the workers' Faust group is ``app_id``)."""
+        return f"{self.app_id}-tracking"
+
+    @property
+    def tracking_state_topic(self) -> str:
+        """The compacted changelog of the per-campaign tracking state, partitioned like the raw topic."""
+        return f"{self.app_id}-tracking-state"
 
     @property
     def bootstrap_servers(self) -> list[str]:

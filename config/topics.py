@@ -27,6 +27,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}),
         TopicSpec(settings.topic_rejected, n),
         TopicSpec(settings.topic_dlq, n, {"max.message.bytes": str(DLQ_MAX_BYTES)}),
+        # Dedupe entries and spend, per partition of the raw topic (pipeline/state/).
+        TopicSpec(settings.tracking_state_topic, n, compacted),
         # Core data is small and strictly ordered: one partition.
         TopicSpec(settings.topic_coredata_updates, 1),
         TopicSpec(settings.topic_coredata_changes, 1),

@@ -209,7 +209,7 @@ async def _wait_drained(settings: Settings, timeout_s: float) -> dict[int, int]:
         stable = 0
         while time.monotonic() < deadline:
             ends = await confirmed_end_offsets(await consumer.end_offsets(tps), options)
-            committed = await admin.list_consumer_group_offsets(settings.app_id, partitions=tps)
+            committed = await admin.list_consumer_group_offsets(settings.tracking_group, partitions=tps)
             lag = {tp.partition: ends[tp] - max(committed[tp].offset if tp in committed else 0, 0)
                    for tp in tps if ends[tp] > (committed[tp].offset if tp in committed else 0)}
             stable = stable + 1 if not lag else 0

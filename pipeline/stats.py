@@ -25,17 +25,17 @@ class Stats:
         self._current: Counter[str] = Counter()
         self._recent: deque[tuple[int, Counter[str]]] = deque()
 
-    def count(self, outcome: str, campaign_id: str | None = None) -> None:
-        self.total[outcome] += 1
+    def count(self, outcome: str, campaign_id: str | None = None, n: int = 1) -> None:
+        self.total[outcome] += n
         if campaign_id is not None:
             counts = self.by_campaign.get(campaign_id)
             if counts is None:
                 counts = self.by_campaign[campaign_id] = Counter()
-            counts[outcome] += 1
+            counts[outcome] += n
         second = int(self.clock())
         if second != self._second:
             self._roll(second)
-        self._current[outcome] += 1
+        self._current[outcome] += n
 
     def _roll(self, second: int) -> None:
         if second != self._second:

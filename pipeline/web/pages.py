@@ -31,15 +31,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 from faust.web import Request, Response, View
 
-from agents.tracking import home_partition
 from config.clients import aiokafka_options
 from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
+from pipeline.state.held import held
 from pipeline.stats import stats
 from pipeline.web import paging, render
 from tables.coredata import TABLES, end_offsets
 from tables.subscriptions import delivered, subscriptions
-from tables.tracking import spend
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +87,8 @@ def my_url() -> str:
 
 
 def raw_partitions() -> list[int]:
-    try:
-        assigned = app.consumer.assignment()
-    except Exception:  # the consumer has not started yet
-        return []
-    return sorted(tp.partition for tp in assigned if tp.topic == settings.topic_raw)
+    """The partitions of the raw topic whose tracking state this worker holds."""
+    return held.partitions()
 
 
 def identity(request: Request) -> render.Identity:
@@ -102,11 +98,8 @@ def identity(request: Request) -> render.Identity:
 def members() -> list[str]:
     """The web URLs of the group's workers, as the last assignment told every member."""
     assignor = app.assignor
-    return sorted(set(assignor.tables_metadata()) | set(assignor.external_topics_metadata()) | {my_url()})
-
-
-def campaign_partition(campaign_id: str) -> int:
-    return home_partition(campaign_id, app.consumer.topic_partitions(settings.topic_raw) or settings.partitions)
+    faust_members = set(assignor.tables_metadata()) | set(assignor.external_topics_metadata())
+    return sorted(faust_members | set(held.owners.values()) | {my_url()})
 
 
 def changelog_tp(table: Any, partition: int) -> TP:
@@ -123,10 +116,9 @@ def owner(table: Any, partition: int) -> str | None:
 
 
 def local_spend(campaign_id: str) -> int | None:
-    """Micros spent, if this worker owns the campaign's partition (a revoked partition's store may be stale)."""
-    if not app.assignor.is_active(changelog_tp(spend, campaign_partition(campaign_id))):
-        return None
-    return (spend.get(campaign_id) or {}).get("spent", 0)
+    """Micros spent, if this worker holds the campaign's partition."""
+    spend = held.spend(campaign_id)
+    return None if spend is None else spend.spent_micros
 
 
 async def peer_json(url: str, path: str) -> Any:
@@ -180,13 +172,13 @@ async def gather_stats(campaign_id: str | None = None) -> list[dict[str, Any]]:
 
 async def consumer_lag() -> list[dict[str, Any]]:
     """Per partition of tracking.raw: end offset (confirmed by a fetch) minus the group's committed offset."""
-    count = app.consumer.topic_partitions(settings.topic_raw) or settings.partitions
+    count = held.partition_count or settings.partitions
     tps = [TopicPartition(settings.topic_raw, p) for p in range(count)]
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
         ends, committed = await asyncio.gather(
-            end_offsets(tps), admin.list_consumer_group_offsets(settings.app_id, partitions=tps))
+            end_offsets(tps), admin.list_consumer_group_offsets(settings.tracking_group, partitions=tps))
     finally:
         await admin.close()
     rows = []
@@ -248,7 +240,7 @@ async def spend_of(campaign_ids: list[str]) -> dict[str, int | None]:
     """Micros spent per campaign, asked of each campaign's owner; None where the owner did not answer."""
     by_owner: dict[str | None, list[str]] = defaultdict(list)
     for cid in campaign_ids:
-        by_owner[owner(spend, campaign_partition(cid))].append(cid)
+        by_owner[held.owner(cid)].append(cid)
 
     async def ask(url: str | None, cids: list[str]) -> dict[str, int | None]:
         if url is None or url == my_url():
@@ -361,7 +353,7 @@ class Table(View):
 class Campaign(View):
     async def get(self, request: Request, campaign_id: str) -> Response:
         cid, as_json = wants_json(request, campaign_id)
-        forwarded = await forward(self, request, owner(spend, campaign_partition(cid)))
+        forwarded = await forward(self, request, held.owner(cid))
         if forwarded is not None:
             return forwarded
         stored = TABLES["campaign"].get(cid)

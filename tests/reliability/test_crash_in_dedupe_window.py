@@ -1,23 +1,23 @@
 """Scenario 8: a crash between "event marked as seen" and "input offset committed" loses nothing.
 
-The window: the tracking agent writes an accepted event to the ``accepted`` dedupe table (local RocksDB
-at once, changelog soon after) and sends its outputs; the input offset is committed only later, after
-the producer was flushed (every ``broker_commit_interval``, 2.8 s). A kill -9 inside that window leaves
-the event marked as seen while Kafka still offers it again, so a naive "seen before? -> duplicate" check
-would reject the replay and, if its outputs had not been flushed, the event would be lost.
+The window: the tracking path sends a batch's dedupe entries to the state changelog together with its
+outputs, keeps them locally once acknowledged, and commits the batch's input offsets only later (every
+``ADTRACK_COMMIT_INTERVAL_S``). A kill -9 inside that window leaves the events marked as seen while Kafka
+still offers them again, so a naive "seen before? -> duplicate" check would reject the replay and, if its
+outputs had not been written, the event would be lost.
 
-Why adtrack passes: ``tables/tracking.py`` stores with each accepted event_id *where* it was accepted, its
-partition and offset (and the budget left after it). ``agents/tracking.py`` calls an event whose stored
-partition+offset are its own a replay of the very same message, not a duplicate: it is accepted again
-with the stored ``budget_remaining`` and is not charged again (``spend`` keeps the offset of the last
-charge). Only another message with the same event_id is a duplicate. So a replay costs at most a second
-copy of its outputs, never the event.
+Why adtrack passes: the state layer (``pipeline/state/``) stores with each accepted event_id *where* it
+was accepted, its partition and offset (and the budget left after it). ``pipeline/batch.py`` calls an
+event whose stored partition+offset are its own a replay of the very same message, not a duplicate: it
+is accepted again with the stored ``budget_remaining`` and is not charged again (a campaign's spend keeps
+the offset of its last charge). Only another message with the same event_id is a duplicate. So a replay
+costs at most a second copy of its outputs, never the event.
 
 Two variants, one test each (they share the module's broker and consumer group, one after the other):
 1. kill -9 the worker as soon as its first outputs appear, three times over one stream, restarting with
    the same data dir; the test checks that the crashes really fell inside the window (events with outputs
    whose offsets were not committed).
-2. the whole window, deterministically: a worker that never commits (Faust's commit timer set to an hour)
+2. the whole window, deterministically: a worker that never commits (its commit interval set to an hour)
    processes a whole stream and is killed; restarted with its data dir, it finds every event of the stream
    uncommitted and already in its dedupe table, and must accept each one again.
 """
@@ -75,17 +75,17 @@ def test_a_worker_killed_before_it_ever_committed_accepts_every_replay_again_fro
     wait_committed(settings, settings.topic_coredata_updates)
     worker.stop()
     raw = [TopicPartition(settings.topic_raw, p) for p in range(settings.partitions)]
-    begin = committed(settings, raw)
+    begin = committed(settings, settings.tracking_group, raw)
 
-    # This worker never commits (Faust's commit timer at an hour): killed, it leaves its offsets where the
+    # This worker never commits (its commit interval is an hour): killed, it leaves its offsets where the
     # stream began and its data dir holding every event of the stream as accepted.
-    worker = make_worker("behind-1", datadir=worker.datadir, BROKER_COMMIT_INTERVAL="3600").start().wait_ready()
+    worker = make_worker("behind-1", datadir=worker.datadir, ADTRACK_COMMIT_INTERVAL_S="3600").start().wait_ready()
     stream.start()
     stream.join()
     wait_until(lambda: oracle.classify(stream.run, stream.sent, oracle.read_outputs(settings)).total.missing == 0,
                120, "an outcome for every event", interval=1)
     worker.kill()
-    assert committed(settings, raw) == begin, "the worker committed: the replay would not cover the stream"
+    assert committed(settings, settings.tracking_group, raw) == begin, "the worker committed: the replay would not cover the stream"
 
     make_worker("behind-2", datadir=worker.datadir).start().wait_ready()
     report(stream, duplicates=stream.count)  # every event accepted a second time, none rejected
@@ -103,19 +103,20 @@ def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
     return asyncio.run(confirmed_end_offsets(reported, {"bootstrap_servers": settings.bootstrap_servers}))
 
 
-def committed(settings: Settings, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+def committed(settings: Settings, group: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
-        found = admin.list_group_offsets({settings.app_id: tps})[settings.app_id]
+        found = admin.list_group_offsets({group: tps})[group]
         return {tp: max(found[tp].offset, 0) if tp in found else 0 for tp in tps}
     finally:
         admin.close()
 
 
 def wait_committed(settings: Settings, topic: str) -> None:
+    """Wait until the workers' Faust group (core data) has committed every record of ``topic``."""
     def done() -> bool:
         end = end_offsets(settings, topic)
-        return all(committed(settings, list(end))[tp] >= offset for tp, offset in end.items())
+        return all(committed(settings, settings.app_id, list(end))[tp] >= offset for tp, offset in end.items())
 
     wait_until(done, 60, f"{topic} committed", interval=0.2)
 
@@ -123,7 +124,8 @@ def wait_committed(settings: Settings, topic: str) -> None:
 def processed_not_committed(kafka: Kafka, settings: Settings, run: str) -> int:
     """Events of ``run`` with outputs whose input offset the group has not committed: they will be replayed."""
     done = {r.headers[oracle.HEADER] for r in kafka.read(settings.topic_realtime) if oracle.HEADER in r.headers}
-    offsets = committed(settings, [TopicPartition(settings.topic_raw, p) for p in range(settings.partitions)])
+    raw = [TopicPartition(settings.topic_raw, p) for p in range(settings.partitions)]
+    offsets = committed(settings, settings.tracking_group, raw)
     return sum(
         1 for r in kafka.read(settings.topic_raw)
         if r.headers.get(oracle.HEADER, b"").startswith(f"{run}:".encode()) and r.headers[oracle.HEADER] in done

@@ -26,16 +26,23 @@ from tests.reliability.stream import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TABLES = ("coredata-campaign", "coredata-publisher", "coredata-slot", "coredata-budget",
-          "tracking-accepted", "tracking-spend")
+TABLES = ("coredata-campaign", "coredata-publisher", "coredata-slot", "coredata-budget")
 OFFSET_KEY = b"__faust\x00offset__"  # faust's own bookkeeping in every partition db, not table data
+STATE_BOOKKEEPING = b"~"  # the tracking state store's changelog offset and expiry index, not state rows
 
 Partitions = dict[int, dict[Any, Any]]
 
 
-def changelog(settings: Settings, table: str, timeout_s: float = 30.0) -> Partitions:
-    """Every partition of the table's changelog folded to its latest value per key (a tombstone deletes)."""
-    topic = f"{settings.app_id}-{table}-changelog"
+def table_changelog(settings: Settings, table: str) -> Partitions:
+    return changelog(settings, f"{settings.app_id}-{table}-changelog", orjson.loads)
+
+
+def state_changelog(settings: Settings) -> Partitions:
+    return changelog(settings, settings.tracking_state_topic, bytes.decode)
+
+
+def changelog(settings: Settings, topic: str, decode_key: Any, timeout_s: float = 30.0) -> Partitions:
+    """Every partition of a changelog folded to its latest value per key (a tombstone deletes)."""
     consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False, auto_offset_reset="earliest")
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -49,7 +56,7 @@ def changelog(settings: Settings, table: str, timeout_s: float = 30.0) -> Partit
             assert time.monotonic() < deadline, f"could not read {topic} to its end"
             for records in consumer.poll(timeout_ms=200).values():
                 for m in records:
-                    key = orjson.loads(m.key)
+                    key = decode_key(m.key)
                     if m.value is None:
                         folded[m.partition].pop(key, None)
                     else:
@@ -60,18 +67,25 @@ def changelog(settings: Settings, table: str, timeout_s: float = 30.0) -> Partit
 
 
 def held(datadir: Path, table: str, partitions: list[int]) -> Partitions:
-    """What a stopped worker holds of ``table``: its rocksdb partition files, opened read-only."""
-    result: Partitions = {}
-    for p in partitions:
-        path = datadir / "v1" / "tables" / f"{table}-{p}.db"
-        assert path.is_dir(), f"the worker holds no {path.name}"
-        db = rocksdict.Rdict(str(path), options=rocksdict.Options(raw_mode=True),
-                             access_type=rocksdict.AccessType.read_only())
-        try:
-            result[p] = {orjson.loads(k): orjson.loads(v) for k, v in db.items() if k != OFFSET_KEY}
-        finally:
-            db.close()
-    return result
+    """What a stopped worker holds of a Faust table: its rocksdb partition files, opened read-only."""
+    return {p: read_only(datadir / "v1" / "tables" / f"{table}-{p}.db", orjson.loads, OFFSET_KEY)
+            for p in partitions}
+
+
+def held_state(datadir: Path, settings: Settings, partitions: list[int]) -> Partitions:
+    """What a stopped worker holds of the tracking state, partition by partition."""
+    folder = datadir / "v1" / "tables" / "tracking-state"
+    return {p: read_only(folder / f"{settings.topic_raw}-{p}", bytes.decode, STATE_BOOKKEEPING) for p in partitions}
+
+
+def read_only(path: Path, decode_key: Any, skip: bytes) -> dict[Any, Any]:
+    assert path.is_dir(), f"the worker holds no {path.name}"
+    db = rocksdict.Rdict(str(path), options=rocksdict.Options(raw_mode=True),
+                         access_type=rocksdict.AccessType.read_only())
+    try:
+        return {decode_key(k): orjson.loads(v) for k, v in db.items() if not k.startswith(skip)}
+    finally:
+        db.close()
 
 
 def realtime_cost(settings: Settings) -> dict[str, int]:
@@ -94,8 +108,8 @@ def test_a_wiped_data_dir_is_rebuilt_from_the_changelogs(make_worker, kafka, set
     wait_until(lambda: stream.produced >= stream.count // 5, 120, "a fifth of the stream")
 
     worker.stop()
-    tables = worker.datadir / "v1" / "tables"
-    assert any(tables.glob("tracking-spend-*.db")), f"nothing to wipe in {tables}"
+    state = worker.datadir / "v1" / "tables" / "tracking-state"
+    assert any(state.glob(f"{settings.topic_raw}-*")), f"nothing to wipe in {state}"
     shutil.rmtree(worker.datadir)
     assert stream.produced < stream.count, "the wipe must happen mid-stream"
     worker = make_worker("wipe-1", datadir=worker.datadir).start().wait_ready()
@@ -105,13 +119,20 @@ def test_a_wiped_data_dir_is_rebuilt_from_the_changelogs(make_worker, kafka, set
     worker.stop()  # graceful: its rocksdb files are closed and can be opened read-only
 
     for table in TABLES:
-        rebuilt = changelog(settings, table)
+        rebuilt = table_changelog(settings, table)
         assert any(rebuilt.values()), f"{table}: nothing to compare, its changelog is empty"
         holds = held(worker.datadir, table, sorted(rebuilt))
         for p in sorted(rebuilt):
             assert holds[p] == rebuilt[p], f"{table}[{p}]: the worker's table differs from its changelog"
 
-    spent = {cid: row["spent"] for rows in changelog(settings, "tracking-spend").values() for cid, row in rows.items()}
+    rebuilt = state_changelog(settings)
+    assert any(rebuilt.values()), "tracking state: nothing to compare, its changelog is empty"
+    holds = held_state(worker.datadir, settings, sorted(rebuilt))
+    for p in sorted(rebuilt):
+        assert holds[p] == rebuilt[p], f"tracking state[{p}]: the worker's store differs from its changelog"
+
+    spent = {key.removeprefix("spend:"): row["spent_micros"]
+             for rows in rebuilt.values() for key, row in rows.items() if key.startswith("spend:")}
     cost = realtime_cost(settings)
     assert cost, "nothing was accepted"
     for campaign_id in sorted(set(spent) | set(cost)):

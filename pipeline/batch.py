@@ -1,0 +1,172 @@
+"""The tracking path for one partition's batch of raw records: outcomes and state changes, no I/O.
+
+Per record: decode (poison -> dead letter), move it to its campaign's home partition if it is not
+there, evaluate the business rules against core data and the partition's state, then charge the
+budget and enrich. The caller sends the outputs and the state changes, and commits the input
+offsets only once all of them are acknowledged.
+
+A replay of the very same message after a crash (same partition and offset as the accepted entry)
+is neither a duplicate nor charged again; its output repeats the budget left that it had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
+
+import orjson
+
+from pipeline.enrich import enrich
+from pipeline.errors import PoisonError
+from pipeline.events import decode_event
+from pipeline.kafka.partitioning import home_partition
+from pipeline.pricing import to_micros
+from pipeline.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.state.partition import PartitionState
+from pipeline.state.records import NO_SPEND, AcceptedEvent, Spend
+from pipeline.tracing import trace_id
+
+NO_LIMIT = 1 << 62
+Headers = Sequence[tuple[str, bytes]]
+
+
+class RawRecord(Protocol):
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+class Output(NamedTuple):
+    """A record to write to ``destination`` (a topic name); ``partition`` None: the key's home partition."""
+
+    destination: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    partition: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that cannot be processed: the caller writes it to the DLQ with its reason."""
+
+    record: RawRecord
+    reason: str
+    error: str
+    stage: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Destinations:
+    raw: str
+    realtime: str
+    batch: str
+    rejected: str
+
+
+@dataclasses.dataclass
+class Result:
+    outputs: list[Output] = dataclasses.field(default_factory=list)
+    dead_letters: list[DeadLetter] = dataclasses.field(default_factory=list)
+    #: (outcome, campaign_id or None): ``accepted``, ``rejected:<reason>``, ``rerouted``
+    counts: Counter[tuple[str, str | None]] = dataclasses.field(default_factory=Counter)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Context:
+    limits: Limits
+    max_event_bytes: int
+    partitions: int
+    destinations: Destinations
+    #: (entity, id) -> live data or None; the caller memoises it for the batch
+    lookup: Callable[[str, str], dict[str, Any] | None]
+
+
+def process(records: Sequence[RawRecord], state: PartitionState, context: Context, now: int, result: Result) -> None:
+    """Process ``records`` (all of ``state``'s partition, in offset order), adding to ``result``."""
+    decoded: list[tuple[RawRecord, dict[str, Any]]] = []
+    for record in records:
+        try:
+            event = decode_event(record.value, context.max_event_bytes)
+        except PoisonError as exc:
+            result.dead_letters.append(DeadLetter(record, exc.reason, str(exc), "decode"))
+            continue
+        home = home_partition(event["campaign_id"], context.partitions)
+        if home != record.partition:
+            result.counts["rerouted", None] += 1
+            result.outputs.append(Output(context.destinations.raw, event["campaign_id"].encode(), record.value,
+                                         record.headers, home))
+            continue
+        decoded.append((record, event))
+    if decoded:
+        state.prefetch(event["event_id"] for _, event in decoded)
+        judge = _Judge(state, context, now, result)
+        for record, event in decoded:
+            judge(record, event)
+
+
+class _Judge:
+    """The rules for one event after another; one ``Lookups`` serves them all (made once, not per event)."""
+
+    def __init__(self, state: PartitionState, context: Context, now: int, result: Result) -> None:
+        self.state, self.context, self.now, self.result = state, context, now, result
+        self.expiry_ms = context.limits.dedupe_window_ms + context.limits.max_clock_skew_ms
+        # The event being judged: whether its id was accepted before (not as this very message) and
+        # what its campaign has spent.
+        self.seen = False
+        self.replay = False
+        self.charged = NO_SPEND
+        lookup = context.lookup
+        self.lookups = Lookups(
+            seen=lambda _: self.seen,
+            campaign=lambda i: lookup("campaign", i),
+            publisher=lambda i: lookup("publisher", i),
+            slot=lambda i: lookup("slot", i),
+            remaining_micros=self.remaining_micros,
+        )
+
+    def remaining_micros(self, campaign_id: str) -> int | None:
+        if self.replay:
+            return NO_LIMIT  # charged before the crash; never charge twice
+        budget = self.context.lookup("budget", campaign_id)
+        return None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
+
+    def __call__(self, record: RawRecord, event: dict[str, Any]) -> None:
+        state, result, destinations = self.state, self.result, self.context.destinations
+        campaign_id: str = event["campaign_id"]
+        event_id: str = event["event_id"]
+        prior = state.accepted(event_id)
+        self.replay = replay = (prior is not None and prior.partition == record.partition
+                                and prior.offset == record.offset)
+        self.seen = prior is not None and not replay
+        self.charged = charged = state.spend(campaign_id)
+        verdict = evaluate(event, self.now, self.context.limits, self.lookups)
+        key = campaign_id.encode()
+        if not isinstance(verdict, Accepted):
+            result.counts[f"rejected:{verdict.reason.value}", campaign_id] += 1
+            rejection = {"reason": verdict.reason.value, "detail": verdict.detail, "event": event,
+                         "rejected_at": self.now}
+            result.outputs.append(Output(destinations.rejected, key, orjson.dumps(rejection), record.headers))
+            return
+        if replay:
+            assert prior is not None
+            remaining = prior.budget_remaining_micros
+        else:
+            remaining = self.remaining_micros(campaign_id)
+            # Spend rows are logged before entries: an event at or below the charged offset is in the sum.
+            if record.offset > charged.offset:
+                if remaining is not None:
+                    remaining -= verdict.cost_micros
+                if verdict.cost_micros:
+                    state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))
+            state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
+                                                 event["ts"] + self.expiry_ms))
+        result.counts["accepted", campaign_id] += 1
+        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers)))
+        result.outputs.append(Output(destinations.realtime, key, value, record.headers))
+        result.outputs.append(Output(destinations.batch, key, value, record.headers))

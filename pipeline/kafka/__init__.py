@@ -1,0 +1,1 @@
+"""Kafka infrastructure: partitioning, the tracking consumer group's assignor."""

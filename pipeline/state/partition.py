@@ -1,0 +1,118 @@
+"""One partition's tracking state as the batch path sees it: reads, writes, and what to log.
+
+Changes of the batch being processed are kept as rows; ``seal`` turns them into the changes to send
+to the changelog, and ``written`` keeps them in the local store once the changelog acknowledged
+them. A sealed batch stays readable until then, so the next batch can be processed while the
+previous one's records are on their way. Reads look at the rows of the current batch, of sealed
+batches (newest first), then the local store (one multi-get per batch for the event ids it holds);
+spend rows are few and live in memory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from pipeline.state.records import SPEND, AcceptedEvent, NO_SPEND, Spend, accepted_key, spend_key
+from pipeline.state.store import Change, PartitionStore
+
+#: Expired entries removed per batch at most: their tombstones travel in the batch's changelog records.
+EXPIRE_PER_BATCH = 1000
+
+Rows = dict[bytes, AcceptedEvent | Spend | None]
+
+
+class Sealed:
+    """A batch's changes, on their way to the changelog."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        # Spend rows first: an event at or below a campaign's charged offset is never charged again
+        # (``pipeline.batch``), so spend may land before the entries if the records are ever split.
+        self.changes: list[Change] = sorted(((key, None if row is None else row.encode()) for key, row in rows.items()),
+                                            key=lambda change: not change[0].startswith(SPEND))
+
+
+class PartitionState:
+    def __init__(self, partition: int, store: PartitionStore) -> None:
+        self.partition = partition
+        self.store = store
+        self._spend = store.spend()
+        self._rows: Rows = {}
+        self._sealed: deque[Sealed] = deque()
+        self._read: dict[bytes, bytes | None] = {}
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def _pending(self, key: bytes) -> tuple[bool, AcceptedEvent | Spend | None]:
+        if key in self._rows:
+            return True, self._rows[key]
+        for sealed in reversed(self._sealed):
+            if key in sealed.rows:
+                return True, sealed.rows[key]
+        return False, None
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """Read the stored entries of ``event_ids`` in one multi-get (before the batch's lookups)."""
+        keys = [k for k in {accepted_key(i) for i in event_ids} if k not in self._read and not self._pending(k)[0]]
+        self._read.update(zip(keys, self.store.get_many(keys)))
+
+    def accepted(self, event_id: str) -> AcceptedEvent | None:
+        key = accepted_key(event_id)
+        found, row = self._pending(key)
+        if found:
+            return row  # type: ignore[return-value]
+        if key in self._read:
+            value = self._read[key]
+        else:
+            value = self._read[key] = self.store.get_many([key])[0]
+        return None if value is None else AcceptedEvent.decode(value)
+
+    def spend(self, campaign_id: str) -> Spend:
+        return self._spend.get(campaign_id, NO_SPEND)
+
+    def spend_rows(self) -> dict[str, Spend]:
+        return dict(self._spend)
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def accept(self, event_id: str, entry: AcceptedEvent) -> None:
+        self._rows[accepted_key(event_id)] = entry
+
+    def charge(self, campaign_id: str, spend: Spend) -> None:
+        self._spend[campaign_id] = spend
+        self._rows[spend_key(campaign_id)] = spend
+
+    def expire(self, now_ms: int) -> int:
+        """Tombstone the entries whose dedupe window (plus clock skew) is over; how many."""
+        expired = [k for k in self.store.expired(now_ms, EXPIRE_PER_BATCH) if not self._pending(k)[0]]
+        for key in expired:
+            self._rows[key] = None
+        return len(expired)
+
+    def seal(self) -> Sealed | None:
+        """End the current batch: its changes to log, or None when it changed nothing."""
+        self._read.clear()
+        if not self._rows:
+            return None
+        sealed = Sealed(self._rows)
+        self._sealed.append(sealed)
+        self._rows = {}
+        return sealed
+
+    def written(self, sealed: Sealed, changelog_offset: int) -> None:
+        """The changelog acknowledged ``sealed`` (the oldest sealed batch) up to ``changelog_offset``."""
+        assert self._sealed and self._sealed[0] is sealed, "sealed batches are written in order"
+        expiries = {key: row.expires_at for key, row in sealed.rows.items() if isinstance(row, AcceptedEvent)}
+        self.store.apply(sealed.changes, changelog_offset, expiries)
+        self._sealed.popleft()
+
+    def discard(self) -> None:
+        """Forget every change not written (their input is processed again after a restart)."""
+        self._rows.clear()
+        self._sealed.clear()
+        self._read.clear()
+        self._spend = self.store.spend()
