@@ -1,8 +1,10 @@
 """The tracking agent: raw event in; realtime + batch, rejected, or DLQ out.
 
-Per message: decode (poison -> DLQ), move it to its campaign's home partition if it is not
-there, evaluate the business rules, then charge the budget and enrich. Nothing escapes the loop:
-an exception would make Faust ack and skip the message (faust-streaming #527).
+Per message: honour a genuine core-data barrier (a forged one is dead-lettered), decode
+(poison -> DLQ), move it to its campaign's home partition if it is not there, evaluate the
+business rules, then charge the budget and enrich. Nothing escapes the loop: an exception would
+make Faust ack and skip the message (faust-streaming #527); a dead letter that cannot be written
+stops the worker before the offset is committed.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import time
 from typing import Any
 
 import orjson
-from aiokafka.partitioner import murmur2
 
+from agents import deadletters
+from agents.deadletters import handle_or_dead_letter, where
 from pipeline import control
 from pipeline.app import app, settings
-from pipeline.dlq import dlq_headers, dlq_key
 from pipeline.enrich import enrich
 from pipeline.errors import PoisonError
-from pipeline.events import decode_event, peek_event_id
+from pipeline.events import decode_event
 from pipeline.pricing import to_micros
+from pipeline.routing import home_partition
 from pipeline.rules import Accepted, Limits, Lookups, evaluate
 from pipeline.stats import stats
 from pipeline.tracing import trace_id
@@ -39,38 +42,18 @@ dlq_topic = app.topic(settings.topic_dlq, **RAW)
 
 LIMITS = Limits(settings.dedupe_window_s * 1000, settings.max_clock_skew_s * 1000)
 NO_LIMIT = 1 << 62
+CONTROL_KEY = control.signing_key(settings.control_secret)
 
-_home: dict[str, int] = {}
-
-
-def home_partition(campaign_id: str, partitions: int) -> int:
-    """The partition all of a campaign's events are processed on (Kafka's default key hashing)."""
-    try:
-        return _home[campaign_id]
-    except KeyError:
-        p = _home[campaign_id] = (murmur2(campaign_id.encode()) & 0x7FFFFFFF) % partitions
-        return p
-
-
-def where(message: Any, event_id: str | None = None) -> str:
-    return f"{message.topic}[{message.partition}]@{message.offset} event_id={event_id!r}"
+__all__ = ["home_partition", "track"]
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def dead_letter(message: Any, reason: str, error: str, stage: str, event_id: str | None) -> None:
-    stats.count(f"dlq:{reason}")
-    log.warning("dead-lettered %s: %s: %s", where(message, event_id), reason, error)
-    await dlq_topic.send(
-        key=dlq_key(message.key, message.value),
-        value=message.value,
-        headers=dlq_headers(
-            message.headers, reason=reason, error=error, topic=message.topic,
-            partition=message.partition, offset=message.offset, stage=stage, at=now_ms(),
-        ),
-    )
+async def dead_letter(message: Any, reason: str, error: str, stage: str) -> None:
+    await deadletters.dead_letter(dlq_topic, message, reason, error, stage)
+    stats.count(f"dlq:{reason}")  # once written: a record whose dead letter failed is not counted
 
 
 async def wait_for_coredata(versions: list[control.Version], message: Any) -> None:
@@ -88,16 +71,18 @@ async def wait_for_coredata(versions: list[control.Version], message: Any) -> No
 
 
 async def process(message: Any) -> None:
-    kind = control.control_kind(message.headers)
-    if kind is not None:
-        if kind == control.BARRIER:
-            await wait_for_coredata(control.decode_barrier(message.value), message)
+    kind = control.classify(message.headers, message.value, CONTROL_KEY)
+    if isinstance(kind, control.Barrier):
+        await wait_for_coredata(list(kind.versions), message)
+        return
+    if isinstance(kind, control.Forged):
+        await dead_letter(message, "control", kind.reason, "control")
         return
 
     try:
         event = decode_event(message.value, settings.max_event_bytes)
     except PoisonError as exc:
-        await dead_letter(message, exc.reason, str(exc), "decode", peek_event_id(message.value))
+        await dead_letter(message, exc.reason, str(exc), "decode")
         return
 
     campaign_id: str = event["campaign_id"]
@@ -172,8 +157,4 @@ async def track(stream: Any) -> None:
                 current = False
             if not current:
                 log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
-        try:
-            await process(message)
-        except Exception as exc:  # a bug, not bad input: dead-letter it rather than skip it silently
-            log.exception("failed to process %s", where(message, peek_event_id(message.value)))
-            await dead_letter(message, "error", f"{type(exc).__name__}: {exc}", "process", peek_event_id(message.value))
+        await handle_or_dead_letter(message, process, dead_letter, "process")
