@@ -44,7 +44,7 @@ LIMITS = Limits(settings.dedupe_window_s * 1000, settings.max_clock_skew_s * 100
 NO_LIMIT = 1 << 62
 CONTROL_KEY = control.signing_key(settings.control_secret)
 
-__all__ = ["home_partition", "track"]
+__all__ = ["home_partition", "track"]  # pipeline/web/pages.py takes home_partition from here
 
 
 def now_ms() -> int:
