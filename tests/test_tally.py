@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from pipeline.tally import Tally
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.test_stats import Clock
 
 
 def test_the_first_occurrence_is_reported_at_once() -> None:
