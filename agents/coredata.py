@@ -15,10 +15,11 @@ from typing import Any
 
 import orjson
 
+from agents import deadletters
+from agents.deadletters import handle_or_dead_letter
 from pipeline import control
 from pipeline.app import app, settings
 from pipeline.coredata import apply, decode_update, notification
-from pipeline.dlq import dlq_headers, dlq_key
 from pipeline.errors import PoisonError
 from tables import coredata
 
@@ -32,28 +33,27 @@ raw_topic = app.topic(settings.topic_raw, **RAW)
 
 #: applied / ignored (not newer) / republished (replayed after a crash) / dead-lettered
 counts: Counter[str] = Counter()
+CONTROL_KEY = control.signing_key(settings.control_secret)
 
 
 async def publish_barrier(versions: list[control.Version]) -> None:
     partitions = app.consumer.topic_partitions(settings.topic_raw) or settings.partitions
-    value = control.encode_barrier(versions)
-    headers = [(control.CONTROL_HEADER, control.BARRIER)]
+    value, headers = control.barrier_record(versions, CONTROL_KEY)
     sent = [await raw_topic.send(value=value, headers=headers, partition=p) for p in range(partitions)]
     await asyncio.gather(*sent)
 
 
 async def dead_letter(message: Any, reason: str, error: str, stage: str = "coredata") -> None:
+    await deadletters.dead_letter(dlq_topic, message, reason, error, stage)
     counts["dead_lettered"] += 1
-    log.warning("core-data update %s[%s]@%s dead-lettered: %s: %s",
-                message.topic, message.partition, message.offset, reason, error)
-    await dlq_topic.send(
-        key=dlq_key(message.key, message.value),
-        value=message.value,
-        headers=dlq_headers(
-            message.headers, reason=reason, error=error, topic=message.topic,
-            partition=message.partition, offset=message.offset, stage=stage, at=int(time.time() * 1000),
-        ),
-    )
+
+
+@app.task
+async def warn_of_the_development_secret() -> None:
+    if not settings.control_secret:
+        log.warning("ADTRACK_CONTROL_SECRET is not set: core-data barriers are signed with the development "
+                    "secret, which any producer of %s can use to hold its partitions; set it in production",
+                    settings.topic_raw)
 
 
 async def handle(message: Any) -> None:
@@ -85,10 +85,5 @@ async def handle(message: Any) -> None:
 @app.agent(updates_topic)
 async def apply_updates(stream: Any) -> None:
     async for event in stream.events():
-        message = event.message
-        try:
-            await handle(message)
-        except Exception as exc:
-            # Never let an exception reach Faust: it would ack and skip the update silently.
-            log.exception("core-data update %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            await dead_letter(message, "error", f"{type(exc).__name__}: {exc}")
+        # Never let an exception reach Faust: it would ack and skip the update silently.
+        await handle_or_dead_letter(event.message, handle, dead_letter, "coredata")

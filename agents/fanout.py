@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from agents.coredata import dead_letter
+from agents.deadletters import handle_or_dead_letter
 from config.topics import TopicSpec
 from pipeline import subscriptions as subs
 from pipeline.admin import ensure_topics
@@ -109,12 +110,11 @@ async def on_change(message: Any) -> None:
 @app.agent(source_topic)
 async def fan_out(stream: Any) -> None:
     async for event in stream.events():
-        message = event.message
-        try:
-            if message.topic == settings.topic_coredata_subscriptions:
-                await on_subscription(message)
-            else:
-                await on_change(message)
-        except Exception as exc:
-            log.exception("fan-out of %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            await dead_letter(message, "error", f"{type(exc).__name__}: {exc}", stage="fanout")
+        await handle_or_dead_letter(event.message, on_record, dead_letter, "fanout")
+
+
+async def on_record(message: Any) -> None:
+    if message.topic == settings.topic_coredata_subscriptions:
+        await on_subscription(message)
+    else:
+        await on_change(message)

@@ -30,9 +30,10 @@ from mode import Service
 
 from config.clients import aiokafka_options
 from config.topics import DLQ_MAX_BYTES
+from agents import deadletters
 from pipeline import batch, control
 from pipeline.app import app, settings
-from pipeline.dlq import dlq_headers, dlq_key
+from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.partitioning import home_partition
 from pipeline.rules import Limits
@@ -46,6 +47,7 @@ from tables import coredata
 log = logging.getLogger(__name__)
 
 LIMITS = Limits(settings.dedupe_window_s * 1000, settings.max_clock_skew_s * 1000)
+CONTROL_KEY = control.signing_key(settings.control_secret)
 DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, settings.topic_batch,
                                   settings.topic_rejected)
 #: Records per fetch, all partitions together: one batch's state changes fit one changelog record batch.
@@ -58,10 +60,6 @@ Ack = tuple[asyncio.Future, int]  # a record batch's future, and how many record
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def where(record: Any) -> str:
-    return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
 @dataclasses.dataclass
@@ -262,15 +260,17 @@ class Tracking(Service):
                                 DESTINATIONS, lookup)
         segment: list[Any] = []
         for record in records:
-            kind = control.control_kind(record.headers)
-            if kind is None:
+            kind = control.classify(record.headers, record.value, CONTROL_KEY)
+            if kind is control.EVENT:
                 segment.append(record)
                 continue
             batch.process(segment, state, context, now, result)
             segment = []
-            if kind == control.BARRIER:
-                await wait_for_coredata(control.decode_barrier(record.value), record)
+            if isinstance(kind, control.Barrier):
+                await wait_for_coredata(list(kind.versions), record)
                 memo.clear()
+            else:  # a barrier we did not write holds nothing
+                result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
         batch.process(segment, state, context, now, result)
 
     async def _send_outputs(self, outputs: list[batch.Output]) -> list[Ack]:
@@ -305,13 +305,15 @@ class Tracking(Service):
         return acks
 
     async def _send_dead_letter(self, letter: batch.DeadLetter, now: int) -> asyncio.Future:
+        """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""
         assert self.producer is not None
         record = letter.record
-        log.warning("dead-lettered %s: %s: %s", where(record), letter.reason, letter.error)
-        headers = dlq_headers(record.headers, reason=letter.reason, error=letter.error, topic=record.topic,
-                              partition=record.partition, offset=record.offset, stage=letter.stage, at=now)
-        return await self.producer.send(settings.topic_dlq, value=record.value,
-                                        key=dlq_key(record.key, record.value), headers=headers)
+        log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error)
+        key, value, headers = dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
+                                                 at=now, limit=deadletters.LIMIT)
+        for line in deadletters.tally.add(letter.reason, deadletters.where(record)):
+            log.warning("%s", line)
+        return await self.producer.send(settings.topic_dlq, value=value, key=key, headers=headers)
 
 
 async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:
@@ -323,6 +325,6 @@ async def wait_for_coredata(versions: list[control.Version], record: Any) -> Non
         if not pending:
             return
         if time.monotonic() > deadline:
-            log.error("core-data barrier at %s timed out waiting for %s; going on", where(record), pending)
+            log.error("core-data barrier at %s timed out waiting for %s; going on", deadletters.where(record), pending)
             return
         await asyncio.sleep(0.005)

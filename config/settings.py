@@ -91,6 +91,23 @@ class Settings:
         "ADTRACK_WEB_MAX_LINE_BYTES", 8190, "Longest HTTP request line or header line; longer ones get 400."
     )
     web_max_headers: int = _setting("ADTRACK_WEB_MAX_HEADERS", 64, "Most headers in one HTTP request; more get 400.")
+    # Limits on hostile input (README "Limits on hostile input").
+    control_secret: str = dataclasses.field(
+        default="", repr=False, metadata={
+            "env": "ADTRACK_CONTROL_SECRET",
+            "help": "Signs core-data barriers on tracking.raw; empty: a development secret anyone can forge.",
+        },
+    )
+    max_user_agent_chars: int = _setting(
+        "ADTRACK_MAX_USER_AGENT_CHARS", 512, "A user agent is cut to this many characters before bot matching."
+    )
+    bot_cache_size: int = _setting("ADTRACK_BOT_CACHE_SIZE", 16384, "Most user agents whose bot verdict is cached.")
+    stats_max_campaigns: int = _setting(
+        "ADTRACK_STATS_MAX_CAMPAIGNS", 10000, "Most campaigns counted in memory; the least recently counted goes first."
+    )
+    dlq_log_interval_s: float = _setting(
+        "ADTRACK_DLQ_LOG_INTERVAL_S", 10.0, "Dead letters are logged as one warning per reason per this many seconds."
+    )
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")

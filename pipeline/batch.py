@@ -107,7 +107,10 @@ def process(records: Sequence[RawRecord], state: PartitionState, context: Contex
         state.prefetch(event["event_id"] for _, event in decoded)
         judge = _Judge(state, context, now, result)
         for record, event in decoded:
-            judge(record, event)
+            try:
+                judge(record, event)
+            except Exception as exc:  # a bug met this event: it is kept in the DLQ, never skipped
+                result.dead_letters.append(DeadLetter(record, "error", f"{type(exc).__name__}: {exc}", "process"))
 
 
 class _Judge:
@@ -153,20 +156,22 @@ class _Judge:
                          "rejected_at": self.now}
             result.outputs.append(Output(destinations.rejected, key, orjson.dumps(rejection), record.headers))
             return
+        # Spend rows are logged before entries: an event at or below the charged offset is in the sum.
+        charge = not replay and record.offset > charged.offset
         if replay:
             assert prior is not None
             remaining = prior.budget_remaining_micros
         else:
             remaining = self.remaining_micros(campaign_id)
-            # Spend rows are logged before entries: an event at or below the charged offset is in the sum.
-            if record.offset > charged.offset:
-                if remaining is not None:
-                    remaining -= verdict.cost_micros
-                if verdict.cost_micros:
-                    state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))
+            if charge and remaining is not None:
+                remaining -= verdict.cost_micros
+        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers)))
+        # The state changes last: an event that fails before them leaves no trace in the state.
+        if charge and verdict.cost_micros:
+            state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))
+        if not replay:
             state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
                                                  event["ts"] + self.expiry_ms))
         result.counts["accepted", campaign_id] += 1
-        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers)))
         result.outputs.append(Output(destinations.realtime, key, value, record.headers))
         result.outputs.append(Output(destinations.batch, key, value, record.headers))

@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.codec import decode_object
 from pipeline.errors import SchemaError
+from pipeline.events import MAX_ID_CHARS
 
 Data = dict[str, Any]
 
@@ -123,6 +124,8 @@ def parse_update(raw: Data) -> Update:
         raise SchemaError(f"op must be one of {', '.join(OPS)}, got {op!r}")
     if not _string(id_):
         raise SchemaError("id must be a non-empty string")
+    if len(id_) > MAX_ID_CHARS:
+        raise SchemaError(f"id is over {MAX_ID_CHARS} characters")
     if type(version) is not int or version < 1:
         raise SchemaError(f"version must be an integer >= 1, got {version!r}")
     data = check_data(entity, raw.get("data")) if op == "upsert" else None

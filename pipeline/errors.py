@@ -8,6 +8,7 @@
     │   ├── MalformedError   not a UTF-8 JSON object
     │   ├── SchemaError      a required field is missing, mistyped or out of range
     │   └── OversizedError   larger than the configured limit
+    ├── DeadLetterError      a dead letter could not be written; the worker stops without committing
     ├── OracleError          a reliability run could not reach a verdict
     ├── CoreDataFileError    a back-office export cannot be read
     └── FilterPolicyError    a subscription's filter policy is not valid
@@ -50,6 +51,15 @@ class SchemaError(PoisonError):
 
 class OversizedError(PoisonError):
     reason = "oversized"
+
+
+class DeadLetterError(AdtrackError):
+    """A dead letter could not be written, so its input has no outcome yet.
+
+    The worker stops without committing that input's offset: restarted, it reads the record again.
+    If it stops on the same record every time, check that the broker is reachable and that the DLQ
+    topic's ``max.message.bytes`` is at least the producer's max request size (``config/topics.py``).
+    """
 
 
 class OracleError(AdtrackError):

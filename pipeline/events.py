@@ -16,6 +16,9 @@ EVENT_TYPES = frozenset({"impression", "click", "conversion"})
 REQUIRED_IDS = ("campaign_id", "publisher_id", "slot_id")
 OPTIONAL_STRINGS = ("user_agent", "ip", "url", "user_id")
 MAX_EVENT_ID_CHARS = 64
+#: Longest campaign, publisher or slot id (core data has the same limit). Ids are hashed, cached and
+#: counted per event, so their length bounds what one event costs.
+MAX_ID_CHARS = 256
 
 
 def decode_event(value: bytes | None, max_bytes: int) -> dict[str, Any]:
@@ -41,6 +44,8 @@ def check_schema(event: dict[str, Any]) -> None:
         value = event.get(name)
         if type(value) is not str or not value:
             raise SchemaError(f"{name} must be a non-empty string")
+        if len(value) > MAX_ID_CHARS:
+            raise SchemaError(f"{name} is over {MAX_ID_CHARS} characters")
     for name in OPTIONAL_STRINGS:
         value = event.get(name)
         if value is not None and type(value) is not str:

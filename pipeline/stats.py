@@ -4,23 +4,28 @@ Counts since the worker started, by outcome (``accepted``, ``rejected:<reason>``
 ``dlq:<reason>``, and ``rerouted`` for events moved to their campaign's partition) in total and
 per campaign; events in = accepted + rejected + dlq. Also and per-second buckets
 for rates over the last minute. Workers are gathered by the web page, which sums them.
+Campaign ids come from the events, so any producer can invent them: at most ``max_campaigns``
+are counted, and the least recently counted one is forgotten first.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from typing import Any
+
+from config.settings import get_settings
 
 WINDOW_S = 60
 
 
 class Stats:
-    def __init__(self, clock: Any = time.time) -> None:
+    def __init__(self, clock: Any = time.time, max_campaigns: int = 10_000) -> None:
         self.clock = clock
         self.started_at = clock()
+        self.max_campaigns = max_campaigns
         self.total: Counter[str] = Counter()
-        self.by_campaign: dict[str, Counter[str]] = {}
+        self.by_campaign: OrderedDict[str, Counter[str]] = OrderedDict()
         self._second = 0
         self._current: Counter[str] = Counter()
         self._recent: deque[tuple[int, Counter[str]]] = deque()
@@ -31,6 +36,10 @@ class Stats:
             counts = self.by_campaign.get(campaign_id)
             if counts is None:
                 counts = self.by_campaign[campaign_id] = Counter()
+                if len(self.by_campaign) > self.max_campaigns:
+                    self.by_campaign.popitem(last=False)
+            else:
+                self.by_campaign.move_to_end(campaign_id)
             counts[outcome] += n
         second = int(self.clock())
         if second != self._second:
@@ -74,4 +83,4 @@ def with_events_in(counts: Counter[str]) -> dict[str, int]:
 
 
 #: The worker's statistics.
-stats = Stats()
+stats = Stats(max_campaigns=get_settings().stats_max_campaigns)

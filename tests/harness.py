@@ -56,7 +56,10 @@ class Kafka:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bootstrap = settings.bootstrap_servers
-        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=0)
+        # Up to what the broker accepts, so tests can send records larger than adtrack can write back whole.
+        self._producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=0, max_request_size=8 * 1024 * 1024
+        )
         self._tails: dict[str, Tail] = {}
 
     def close(self) -> None:

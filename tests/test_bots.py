@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import crawleruseragents
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline import bots
 from pipeline.bots import is_bot
 from tests import factories
 
@@ -113,3 +119,72 @@ def test_results_are_cached_per_user_agent() -> None:
     ]
     info = is_bot.cache_info()
     assert (info.hits, info.misses) == (1, 2)
+
+
+# Bounded cost: a user agent is cut before matching, the matcher is a trie, the cache is bounded.
+
+def test_plain_text_patterns_are_literals_and_true_regexes_are_not() -> None:
+    assert bots.as_literal(r"Googlebot\/") == "Googlebot/"
+    assert bots.as_literal(r"Mediapartners-Google") == "Mediapartners-Google"
+    assert bots.as_literal(r"bot\.html") == "bot.html"
+    for pattern in (r"[wW]get", r"^curl", r"AdsBot-Google([^-]|$)", r"SSL Labs$", r"a|b", r"\d", r"x\s", "x\\"):
+        assert bots.as_literal(pattern) is None
+
+
+def test_nearly_every_pattern_is_merged_into_the_trie() -> None:
+    literals = [p for p in bots.PATTERNS if bots.as_literal(p) is not None]
+    assert len(literals) > 0.95 * len(bots.PATTERNS)
+
+
+@pytest.mark.parametrize(
+    "literals, text, expected",
+    [(["abc", "abd"], "xxabdxx", True), (["abc", "abd"], "xxabxx", False), (["ab", "abc"], "ab", True),
+     (["a.b"], "axb", False), (["a.b"], "a.b", True), (["(x)"], "(x)", True), ([], "anything", False)],
+)
+def test_the_trie_regex_matches_exactly_where_a_literal_occurs(literals, text, expected) -> None:
+    assert (bots.compile_patterns([re.escape(x) for x in literals]).search(text) is not None) is expected
+
+
+def test_the_compiled_matcher_agrees_with_the_plain_alternation_on_every_known_user_agent() -> None:
+    plain = re.compile("|".join(f"(?:{p})" for p in bots.PATTERNS))
+    samples = [ua for d in crawleruseragents.CRAWLER_USER_AGENTS_DATA for ua in d.get("instances", ())]
+    samples += [*BOTS.values(), *BROWSERS.values()]
+    assert len(samples) > 1000
+    for ua in samples:
+        assert bots.matches(ua) is (plain.search(ua) is not None), ua
+
+
+@given(st.text(alphabet="Gogletbcurl/ .-_()AHx0", max_size=60))
+def test_the_compiled_matcher_agrees_with_the_plain_alternation_on_generated_text(text: str) -> None:
+    assert bots.matches(text) is (PLAIN.search(text) is not None)
+
+
+PLAIN = re.compile("|".join(f"(?:{p})" for p in bots.PATTERNS))
+
+
+def test_a_long_user_agent_is_matched_on_its_first_characters_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    monkeypatch.setattr(bots, "matches", lambda ua: seen.append(len(ua)) or False)
+    is_bot.cache_clear()
+    limit = bots.SETTINGS.max_user_agent_chars
+    assert is_bot("Mozilla/5.0 " + "x" * 60_000) is False
+    assert is_bot("y" * (limit - 1)) is False
+    assert seen == [limit, limit - 1]
+    is_bot.cache_clear()
+
+
+def test_a_pattern_past_the_cut_is_not_seen() -> None:
+    limit = bots.SETTINGS.max_user_agent_chars
+    assert is_bot("Mozilla/5.0 " + "x" * limit + " python-requests/2.32.3") is False
+    assert is_bot("Mozilla/5.0 " + "x" * (limit - 40) + " python-requests/2.32.3") is True
+
+
+def test_the_cache_is_bounded_and_holds_cut_user_agents(monkeypatch: pytest.MonkeyPatch) -> None:
+    is_bot.cache_clear()
+    size = bots.SETTINGS.bot_cache_size
+    assert is_bot.cache_info().maxsize == size
+    monkeypatch.setattr(bots, "matches", lambda ua: False)  # the cache, not the matcher, is under test
+    for n in range(size + 100):
+        is_bot(f"Mozilla/5.0 {n} " + "x" * 1000)
+    assert is_bot.cache_info().currsize == size
+    is_bot.cache_clear()

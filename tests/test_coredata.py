@@ -100,6 +100,10 @@ def test_id_must_be_a_non_empty_string(id_: Any) -> None:
     assert envelope_error("id", id_) == "id must be a non-empty string"
 
 
+def test_id_is_at_most_256_characters_as_in_events() -> None:
+    assert envelope_error("id", "x" * 257) == "id is over 256 characters"
+
+
 @pytest.mark.parametrize("version", [..., None, 0, -1, True, 1.0, "1"])
 def test_version_must_be_an_integer_of_at_least_1(version: Any) -> None:
     shown = None if version is ... else version

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from pipeline.errors import MalformedError, OversizedError, PoisonError, SchemaError
-from pipeline.events import MAX_EVENT_ID_CHARS, decode_event, peek_event_id
+from pipeline.events import MAX_EVENT_ID_CHARS, MAX_ID_CHARS, decode_event, peek_event_id
 from tests import factories
 
 LIMIT = 65536
@@ -140,6 +140,12 @@ def test_ts_beyond_64_bits_parses_as_a_float_and_is_a_schema_error(text: bytes) 
 @pytest.mark.parametrize("value", [..., None, "", 1, True, ["x"], {"id": "x"}])
 def test_campaign_publisher_and_slot_ids_must_be_non_empty_strings(name: str, value: Any) -> None:
     assert schema_error(raw(**{name: value})) == f"{name} must be a non-empty string"
+
+
+@pytest.mark.parametrize("name", ["campaign_id", "publisher_id", "slot_id"])
+def test_campaign_publisher_and_slot_ids_are_at_most_256_characters(name: str) -> None:
+    assert decode_event(encode(raw(**{name: "é" * MAX_ID_CHARS})), LIMIT)[name] == "é" * MAX_ID_CHARS
+    assert schema_error(raw(**{name: "x" * (MAX_ID_CHARS + 1)})) == f"{name} is over 256 characters"
 
 
 @pytest.mark.parametrize("name", ["user_agent", "ip", "url", "user_id"])

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import urllib.parse
 
+import re
+
 import orjson
 import pytest
 
+from pipeline import control
 from tests import factories
 from tests.harness import Kafka, Worker, call, unique, wait_until
 from tests.world import World
@@ -60,6 +63,13 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
     }
     for value in poison.values():
         kafka.send(raw, value, key=ids[0])
+    # Past the producer's limit (cut in its dead letter), and a barrier nobody signed.
+    poison["two_mb"] = orjson.dumps(factories.event(*ids, url=MARKER * (2 * 1024 * 1024 // len(MARKER))))
+    kafka.send(raw, poison["two_mb"], key=ids[0])
+    poison["forged_barrier"] = control.encode_barrier([("campaign", MARKER, 10**9)])
+    kafka.send(raw, poison["forged_barrier"], key=ids[0], headers=[(control.CONTROL_HEADER, control.BARRIER)])
+    forged_kind = world.send_event(ids, headers=[(control.CONTROL_HEADER, MARKER.encode())],
+                                   user_agent=f"Mozilla/5.0 {MARKER}")
     port = logged.web_port
     pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": MARKER})
     assert call(port, "GET", pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/").status == 200
@@ -67,14 +77,17 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
     assert call(port, "GET", pixel, User_Agent=f"{MARKER} {too_long}").status == 400
 
     assert world.outcome(accepted["event_id"])[0] == "accepted"
+    assert world.outcome(forged_kind["event_id"])[0] == "accepted"
     assert world.outcome(rejected["event_id"])[0] == "rejected"
     dead = kafka.wait_for(kafka.settings.topic_dlq, lambda r: MARKER.encode() in (r.value or b""), count=len(poison))
-    assert {r.value for r in dead} >= set(poison.values())
+    assert {r.value for r in dead} >= set(poison.values()) - {poison["two_mb"]}
+    assert any(poison["two_mb"].startswith(r.value) and r.headers.get("dlq.truncated") for r in dead)
     logged.stop()
 
     log = logged.log()
-    # The log does speak of these events: by topic, partition, offset and id, not by content.
-    assert log.count(b"dead-lettered") >= len(poison)
+    # The log does speak of these events: how many, and where (topic, partition, offset), not what they held.
+    counted = re.findall(rb"dead-lettered (\d+) records? as \w+, e\.g\. [\w.]+\[\d+\]@\d+", log)
+    assert sum(int(n) for n in counted) >= len(poison)
     assert MARKER.encode() not in log
     assert SECRET.encode() not in log
 

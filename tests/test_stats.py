@@ -46,3 +46,22 @@ def test_the_last_minute_holds_full_seconds_only_and_forgets_older_ones() -> Non
     assert stats.last_minute() == {"accepted": 2}
     clock.now = 1100.0
     assert stats.last_minute() == {}
+
+
+def test_per_campaign_counts_are_bounded_and_forget_the_least_recently_counted_first() -> None:
+    stats = Stats(Clock(), max_campaigns=3)
+    for cid in ("c1", "c2", "c3"):
+        stats.count("accepted", cid)
+    stats.count("accepted", "c1")  # c1 counted again: c2 is now the least recent
+    stats.count("accepted", "c4")
+    assert list(stats.by_campaign) == ["c3", "c1", "c4"]
+    assert stats.campaign("c2") == {} and stats.campaign("c1") == {"accepted": 2}
+    assert stats.snapshot()["total"]["accepted"] == 5  # totals keep everything
+
+
+def test_unique_campaign_ids_without_end_keep_the_map_at_its_bound() -> None:
+    stats = Stats(Clock(), max_campaigns=1000)
+    for n in range(50_000):
+        stats.count("rejected:unknown_campaign", f"cmp-invented-{n}")
+    assert len(stats.by_campaign) == 1000
+    assert stats.snapshot()["total"]["rejected:unknown_campaign"] == 50_000
