@@ -58,6 +58,9 @@ app = AdtrackApp(
     datadir=os.environ.get("F_DATADIR") or settings.data_dir,
     web_port=settings.web_port,
     web_bind=settings.web_bind,
+    # Faust's /table/ and /router/ views show table contents and worker assignments: internals, off by default.
+    web_tables_enabled=bool(settings.web_faust_routes),
+    web_router_enabled=bool(settings.web_faust_routes),
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication_factor,
     broker_rebalance_timeout=settings.rebalance_timeout_s,
@@ -79,5 +82,5 @@ app = AdtrackApp(
 import agents.coredata  # noqa: E402,F401
 import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
-import pipeline.web.ingest  # noqa: E402,F401
+import pipeline.web.listener  # noqa: E402,F401
 import pipeline.web.pages  # noqa: E402,F401
