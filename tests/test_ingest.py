@@ -108,6 +108,15 @@ def test_a_posted_json_event_is_written_as_its_original_bytes(kafka: Kafka, port
     assert record.headers["traceparent"] == TRACEPARENT.encode()
 
 
+def test_a_malformed_traceparent_is_not_forwarded(kafka: Kafka, port: int) -> None:
+    cid = unique("cmp")
+    malformed = "ff" + TRACEPARENT[2:]  # version ff is never valid
+    answer = call(port, "POST", "/events", event_line(campaign_id=cid), traceparent=malformed)
+    assert answer.status == 202
+    [record] = on_raw(kafka, cid.encode())
+    assert "traceparent" not in record.headers
+
+
 def test_ndjson_of_three_events_is_accepted_and_all_three_are_written(kafka: Kafka, port: int) -> None:
     cid = unique("cmp")
     lines = [event_line(campaign_id=cid, n=n) for n in range(3)]
