@@ -112,6 +112,9 @@ class Settings:
         4,
         "POST /events requests in flight per client address (0: no limit); more get 503.",
     )
+    broker_check_timeout_s: float = _setting(
+        "ADTRACK_BROKER_CHECK_TIMEOUT_S", 15.0, "Start-up check: the brokers must answer within this, else a clear error."
+    )
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")

@@ -20,7 +20,7 @@ from faust.exceptions import AlreadyConfiguredWarning
 from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline.admin import ensure_topics
+from pipeline.admin import check_brokers, ensure_topics
 from pipeline.recovery import TableManager
 from pipeline.transport import Transport
 from pipeline.web.server import Web
@@ -37,6 +37,8 @@ class AdtrackApp(faust.App):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AlreadyConfiguredWarning)
                 self.conf.datadir = cli_datadir
+        # A broker that never answers (a TLS or SASL protocol it does not speak) is an error, not a hang.
+        await check_brokers(settings)
         # Create every topic with its intended partitions before anything subscribes to it.
         await ensure_topics(settings)
         await super().on_first_start()
