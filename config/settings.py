@@ -95,8 +95,10 @@ class Settings:
     web_head_timeout_s: float = _setting(
         "ADTRACK_WEB_HEAD_TIMEOUT_S", 10.0, "A request head must arrive whole within this; else the connection is closed."
     )
+    # Longer than aiohttp's client keep-alive (15 s), which workers use to forward pages to each other:
+    # the client lets go first, so it never sends a request on a connection the server is closing.
     web_keepalive_s: float = _setting(
-        "ADTRACK_WEB_KEEPALIVE_S", 15.0, "An idle keep-alive connection is closed after this long."
+        "ADTRACK_WEB_KEEPALIVE_S", 20.0, "An idle keep-alive connection is closed after this long."
     )
     ingest_body_timeout_s: float = _setting(
         "ADTRACK_INGEST_BODY_TIMEOUT_S", 10.0, "A POST /events body must arrive whole within this; else 408."
