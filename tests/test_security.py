@@ -29,6 +29,7 @@ SECRET = unique("sasl-password")
 #: Short deadlines so the tests wait seconds, not the defaults' tens of seconds.
 HEAD_TIMEOUT_S, KEEPALIVE_S = 2.0, 3.0
 MAX_POSTS, MAX_POSTS_PER_CLIENT = 4, 2
+BODY_TIMEOUT_S = 8.0
 #: Pages, JSON twins, static files and Faust's views: none of them may answer on the public listener.
 INTERNAL_PATHS = ["/", "/stats.json", "/stats.json?local=1", "/spend.json?id=x", "/tables/campaigns",
                   "/tables/budgets.json", "/campaigns/x", "/campaigns/x.json", "/static/app.css", "/table/",
@@ -40,7 +41,7 @@ def logged(make_worker, kafka: Kafka) -> Worker:
     return make_worker(
         "hygiene", KAFKA_SASL_PASSWORD=SECRET, ADTRACK_WEB_HEAD_TIMEOUT_S=str(HEAD_TIMEOUT_S),
         ADTRACK_WEB_KEEPALIVE_S=str(KEEPALIVE_S), ADTRACK_INGEST_MAX_POSTS=str(MAX_POSTS),
-        ADTRACK_INGEST_MAX_POSTS_PER_CLIENT=str(MAX_POSTS_PER_CLIENT), ADTRACK_INGEST_BODY_TIMEOUT_S="30",
+        ADTRACK_INGEST_MAX_POSTS_PER_CLIENT=str(MAX_POSTS_PER_CLIENT), ADTRACK_INGEST_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
     ).start().wait_ready()
 
 
@@ -156,6 +157,13 @@ def test_slow_bodies_from_one_client_do_not_refuse_another_clients_post(logged: 
         marker = unique("cmp")
         answer = call(logged.ingest_port, "POST", "/events", orjson.dumps({"campaign_id": marker}))
         assert (answer.status, answer.json()) == (202, {"accepted": 1})
+        # The slow ones held are cut at the body deadline, saying that nothing of them was written.
+        for sock in [sock for sock, got in zip(slow, received) if not got]:
+            head, _, body = answer_on(sock, BODY_TIMEOUT_S + 10).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408")
+            assert orjson.loads(body) == {
+                "error": f"the body did not arrive within {BODY_TIMEOUT_S} s", "accepted": 0, "unconfirmed": "all",
+            }
     finally:
         for sock in slow:
             sock.close()

@@ -180,7 +180,8 @@ async def ingest(request: web.Request) -> web.Response:
     try:
         body = await read_body(request, LIMITS.max_body_bytes)
     except TimeoutError:
-        response = answer(408, {"error": f"the body did not arrive within {settings.ingest_body_timeout_s} s"})
+        error = f"the body did not arrive within {settings.ingest_body_timeout_s} s"
+        response = answer(408, {"error": error, "accepted": 0, "unconfirmed": "all"})
         response.force_close()  # the rest of a slow body is not waited for
         return response
     if isinstance(body, Refused):
