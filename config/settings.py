@@ -108,6 +108,37 @@ class Settings:
     dlq_log_interval_s: float = _setting(
         "ADTRACK_DLQ_LOG_INTERVAL_S", 10.0, "Dead letters are logged as one warning per reason per this many seconds."
     )
+    # Exposure and overload (README, Security): the public ingest listener and the limits of both HTTP servers.
+    ingest_port: int = _setting("ADTRACK_INGEST_PORT", 8080, "Port of the public ingest listener (pixel, events, probe).")
+    ingest_bind: str = _setting("ADTRACK_INGEST_BIND", "127.0.0.1", "Address the public ingest listener binds to.")
+    web_faust_routes: int = _setting(
+        "ADTRACK_WEB_FAUST_ROUTES", 0, "1 serves Faust's /table/ and /router/ views on the web port (internals)."
+    )
+    web_head_timeout_s: float = _setting(
+        "ADTRACK_WEB_HEAD_TIMEOUT_S", 10.0, "A request head must arrive whole within this; else the connection is closed."
+    )
+    # Longer than aiohttp's client keep-alive (15 s), which workers use to forward pages to each other:
+    # the client lets go first, so it never sends a request on a connection the server is closing.
+    web_keepalive_s: float = _setting(
+        "ADTRACK_WEB_KEEPALIVE_S", 20.0, "An idle keep-alive connection is closed after this long."
+    )
+    ingest_body_timeout_s: float = _setting(
+        "ADTRACK_INGEST_BODY_TIMEOUT_S", 10.0, "A POST /events body must arrive whole within this; else 408."
+    )
+    ingest_max_pixels: int = _setting(
+        "ADTRACK_INGEST_MAX_PIXELS", 4096, "Pixel requests in flight per worker; more get 503 at once."
+    )
+    ingest_max_posts: int = _setting(
+        "ADTRACK_INGEST_MAX_POSTS", 32, "POST /events requests in flight per worker; more get 503 at once."
+    )
+    ingest_max_posts_per_client: int = _setting(
+        "ADTRACK_INGEST_MAX_POSTS_PER_CLIENT",
+        4,
+        "POST /events requests in flight per client address (0: no limit); more get 503.",
+    )
+    broker_check_timeout_s: float = _setting(
+        "ADTRACK_BROKER_CHECK_TIMEOUT_S", 15.0, "Start-up check: the brokers must answer within this, else a clear error."
+    )
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")

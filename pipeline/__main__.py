@@ -138,12 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The commands that talk to the configured brokers (the others start an embedded broker of their own).
+USES_BROKERS = {"load-core-data", "produce-events", "subscribe", "unsubscribe", "subscriptions", "watch-changes",
+                "coredata"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Ctrl-C ends every command, even when it was started by a script that ignores SIGINT (a
     # background job of a non-interactive shell inherits SIGINT ignored, and Python keeps it so).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        if args.command in USES_BROKERS:
+            from pipeline.admin import check_brokers_sync
+
+            check_brokers_sync(get_settings())
         return args.run(args)
     except AdtrackError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,7 +20,7 @@ from faust.exceptions import AlreadyConfiguredWarning
 from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline.admin import ensure_topics
+from pipeline.admin import check_brokers, ensure_topics
 from pipeline.recovery import TableManager
 from pipeline.transport import Transport
 from pipeline.web.server import Web
@@ -37,6 +37,8 @@ class AdtrackApp(faust.App):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AlreadyConfiguredWarning)
                 self.conf.datadir = cli_datadir
+        # A broker that never answers (a TLS or SASL protocol it does not speak) is an error, not a hang.
+        await check_brokers(settings)
         # Create every topic with its intended partitions before anything subscribes to it.
         await ensure_topics(settings)
         await super().on_first_start()
@@ -58,6 +60,9 @@ app = AdtrackApp(
     datadir=os.environ.get("F_DATADIR") or settings.data_dir,
     web_port=settings.web_port,
     web_bind=settings.web_bind,
+    # Faust's /table/ and /router/ views show table contents and worker assignments: internals, off by default.
+    web_tables_enabled=bool(settings.web_faust_routes),
+    web_router_enabled=bool(settings.web_faust_routes),
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication_factor,
     broker_rebalance_timeout=settings.rebalance_timeout_s,
@@ -79,5 +84,5 @@ app = AdtrackApp(
 import agents.coredata  # noqa: E402,F401
 import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
-import pipeline.web.ingest  # noqa: E402,F401
+import pipeline.web.listener  # noqa: E402,F401
 import pipeline.web.pages  # noqa: E402,F401

@@ -93,7 +93,9 @@ def run(settings: Settings, rate: float) -> int:
                            "--invalid-ratio", "0.1", "--quiet"], env, logs / "producer.log")
         stack.callback(processes.stop, producer, 15.0)
         print(f"producing {rate:g} events/s (log: {logs / 'producer.log'})")
-        print(f"worker web server: http://{settings.web_bind}:{settings.web_port}/")
+        print(f"pages (internal web server): http://{settings.web_bind}:{settings.web_port}/")
+        ingest = f"http://{settings.ingest_bind}:{settings.ingest_port}"
+        print(f"ingest (public listener): {ingest}/t.gif?e=ID&c=CAMPAIGN&p=PUBLISHER&s=SLOT, POST {ingest}/events")
         print("Ctrl-C stops everything.\n")
         counter = Counter(settings)
         stack.callback(counter.consumer.close)

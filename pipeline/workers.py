@@ -32,12 +32,13 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
 
 @dataclass
 class Worker:
-    """A real ``faust -A pipeline.app worker`` process with its own data dir and web port."""
+    """A real ``faust -A pipeline.app worker`` process with its own data dir, web port and ingest port."""
 
     env: dict[str, str]
     datadir: Path
     log_path: Path
     web_port: int = field(default_factory=free_port)
+    ingest_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
@@ -47,7 +48,8 @@ class Worker:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(self.datadir),
                  "worker", "-l", "info", "--web-port", str(self.web_port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=ROOT, env={**self.env, "ADTRACK_INGEST_PORT": str(self.ingest_port)},
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -169,3 +170,37 @@ def call(
         return Answer(response.status, dict(response.getheaders()), response.read())
     finally:
         conn.close()
+
+
+def connect(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A raw TCP connection to a loopback port, from ``source`` (any 127.x.y.z address: another client)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def closed_by_server(sock: socket.socket, timeout: float) -> bool:
+    """Read until the server closes ``sock`` (True) or ``timeout`` s pass with the connection still open (False)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if not sock.recv(65536):
+                return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except TimeoutError:
+            return False
+    return False
+
+
+def answer_on(sock: socket.socket, timeout: float) -> bytes:
+    """Whatever the server has sent on ``sock`` within ``timeout`` s, up to its closing the connection."""
+    sock.settimeout(timeout)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except TimeoutError:
+        pass
+    return received

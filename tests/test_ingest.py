@@ -45,7 +45,7 @@ def nothing_on_raw(kafka: Kafka, marker: bytes) -> bool:
 
 @pytest.fixture(scope="module")
 def port(worker: Worker) -> int:
-    return worker.web_port
+    return worker.ingest_port
 
 
 def test_a_pixel_answers_a_no_cache_gif_once_its_event_is_on_tracking_raw(kafka: Kafka, port: int) -> None:
@@ -106,6 +106,15 @@ def test_a_posted_json_event_is_written_as_its_original_bytes(kafka: Kafka, port
     [record] = on_raw(kafka, cid.encode())
     assert (record.key, record.value) == (cid.encode(), body)
     assert record.headers["traceparent"] == TRACEPARENT.encode()
+
+
+def test_a_malformed_traceparent_is_not_forwarded(kafka: Kafka, port: int) -> None:
+    cid = unique("cmp")
+    malformed = "ff" + TRACEPARENT[2:]  # version ff is never valid
+    answer = call(port, "POST", "/events", event_line(campaign_id=cid), traceparent=malformed)
+    assert answer.status == 202
+    [record] = on_raw(kafka, cid.encode())
+    assert "traceparent" not in record.headers
 
 
 def test_ndjson_of_three_events_is_accepted_and_all_three_are_written(kafka: Kafka, port: int) -> None:
@@ -204,7 +213,7 @@ def own_site(make_worker: Any, artifacts: Path, name: str) -> Iterator[Site]:
     with EmbeddedBroker(log_path=artifacts / f"{name}-broker.log") as broker:
         worker = make_worker(name, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, **OUTAGE_ENV)
         try:
-            yield Site(broker, worker.start().wait_ready(), worker.web_port)
+            yield Site(broker, worker.start().wait_ready(), worker.ingest_port)
         finally:
             if broker.process is None:
                 worker.kill()  # a graceful stop waits for a broker that is gone

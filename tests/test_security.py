@@ -1,7 +1,12 @@
-"""A worker at its defaults: listening on loopback only, and logging what happened to an event, never what it said.
+"""A worker facing hostile clients: what it exposes where, how it sheds abuse, and what it logs.
 
-Every way an event can go (accepted, rejected, each kind of dead letter, refused at the HTTP door) is
-taken by events whose payload carries one marker; the worker's whole log must not contain it.
+- Two listeners, both on loopback by default: the public ingest listener serves ingest and a probe
+  only; the internal web port serves the pages, and Faust's own views only when turned on.
+- Connections: an idle one, or one whose request head never completes, is closed; slow bodies from
+  one client do not make another client's POST 503; every refusal lists the events not written.
+- Logs: every way an event can go (accepted, rejected, each kind of dead letter, refused at the HTTP
+  door, a client gone mid-body) is taken by events whose payload carries one marker; the worker's
+  whole log must contain neither the marker nor a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pytest
 
 from pipeline import control
 from tests import factories
-from tests.harness import Kafka, Worker, call, unique, wait_until
+from tests.harness import Kafka, Worker, answer_on, call, closed_by_server, connect, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -24,9 +29,32 @@ MARKER = unique("payload-marker")
 SECRET = unique("sasl-password")
 
 
+#: Short deadlines so the tests wait seconds, not the defaults' tens of seconds.
+HEAD_TIMEOUT_S, KEEPALIVE_S = 2.0, 3.0
+MAX_POSTS, MAX_POSTS_PER_CLIENT = 4, 2
+BODY_TIMEOUT_S = 8.0
+#: Pages, JSON twins, static files and Faust's views: none of them may answer on the public listener.
+INTERNAL_PATHS = ["/", "/stats.json", "/stats.json?local=1", "/spend.json?id=x", "/tables/campaigns",
+                  "/tables/budgets.json", "/campaigns/x", "/campaigns/x.json", "/static/app.css", "/table/",
+                  "/table/tracking-spend/", "/router/", "/router/tracking-spend/"]
+
+
 @pytest.fixture(scope="module")
 def logged(make_worker, kafka: Kafka) -> Worker:
-    return make_worker("hygiene", KAFKA_SASL_PASSWORD=SECRET).start().wait_ready()
+    return make_worker(
+        "hygiene", KAFKA_SASL_PASSWORD=SECRET, ADTRACK_WEB_HEAD_TIMEOUT_S=str(HEAD_TIMEOUT_S),
+        ADTRACK_WEB_KEEPALIVE_S=str(KEEPALIVE_S), ADTRACK_INGEST_MAX_POSTS=str(MAX_POSTS),
+        ADTRACK_INGEST_MAX_POSTS_PER_CLIENT=str(MAX_POSTS_PER_CLIENT), ADTRACK_INGEST_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
+    ).start().wait_ready()
+
+
+@pytest.fixture(scope="module")
+def exposed(make_worker, kafka: Kafka) -> Worker:
+    """Faust's views turned on, and no ingest request admitted: every one is refused as overload."""
+    # A group of its own: in the hygiene worker's group Faust's router would forward to that worker.
+    return make_worker(
+        "exposed", ADTRACK_APP_ID=unique("exposed"), ADTRACK_WEB_FAUST_ROUTES="1", ADTRACK_INGEST_MAX_PIXELS="0", ADTRACK_INGEST_MAX_POSTS="0",
+    ).start().wait_ready()
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -42,10 +70,148 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_the_web_server_listens_on_loopback_only_by_default(logged: Worker) -> None:
+def test_both_listeners_listen_on_loopback_only_by_default(logged: Worker) -> None:
     # Runs before the log test below, which stops the worker to read its whole log.
     # 0100007F is 127.0.0.1 as /proc/net/tcp writes it; 00000000 would be every interface.
     assert listening_addresses(logged.web_port) == {"0100007F"}
+    assert listening_addresses(logged.ingest_port) == {"0100007F"}
+
+
+@pytest.mark.parametrize("path", INTERNAL_PATHS)
+def test_the_public_listener_serves_no_internal_route(logged: Worker, path: str) -> None:
+    assert call(logged.ingest_port, "GET", path).status == 404
+
+
+def test_the_public_listener_answers_the_liveness_probe(logged: Worker) -> None:
+    answer = call(logged.ingest_port, "GET", "/healthz")
+    assert (answer.status, answer.json()) == (200, {"status": "alive"})
+
+
+def test_the_pages_stay_on_the_web_port(logged: Worker) -> None:
+    assert call(logged.web_port, "GET", "/stats.json?local=1").status == 200
+    assert call(logged.web_port, "GET", "/t.gif").status == 404
+
+
+@pytest.mark.parametrize("path", ["/table/", "/table/tracking-spend/", "/router/", "/router/tracking-spend/"])
+def test_faust_views_are_off_on_the_web_port_by_default(logged: Worker, path: str) -> None:
+    assert call(logged.web_port, "GET", path).status == 404
+
+
+def test_json_answers_forbid_content_sniffing(logged: Worker) -> None:
+    answers = [
+        call(logged.ingest_port, "POST", "/events", b"{}"),
+        call(logged.ingest_port, "POST", "/events", b"\n"),
+        call(logged.ingest_port, "GET", "/healthz"),
+        call(logged.web_port, "GET", "/stats.json?local=1"),
+        call(logged.web_port, "GET", "/tables/nothing.json"),
+    ]
+    assert [a.headers["Content-Type"].split(";")[0] for a in answers] == ["application/json"] * len(answers)
+    assert [a.headers.get("X-Content-Type-Options") for a in answers] == ["nosniff"] * len(answers)
+
+
+@pytest.mark.parametrize("listener", ["ingest_port", "web_port"])
+def test_a_connection_that_sends_nothing_is_closed(logged: Worker, listener: str) -> None:
+    with connect(getattr(logged, listener)) as sock:
+        assert closed_by_server(sock, HEAD_TIMEOUT_S + 10)
+
+
+@pytest.mark.parametrize("listener", ["ingest_port", "web_port"])
+def test_a_request_head_that_never_completes_is_closed(logged: Worker, listener: str) -> None:
+    with connect(getattr(logged, listener)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: adtrack\r\nUser-Agent: slow")
+        assert closed_by_server(sock, HEAD_TIMEOUT_S + 10)
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_its_answer(logged: Worker) -> None:
+    with connect(logged.ingest_port) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: adtrack\r\n\r\n")
+        sock.settimeout(10)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        assert closed_by_server(sock, KEEPALIVE_S + 10)
+
+
+def slow_post(port: int, source: str) -> object:
+    """A POST /events whose head is whole and whose body has only begun."""
+    sock = connect(port, source)
+    sock.sendall(b"POST /events HTTP/1.1\r\nHost: adtrack\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100000\r\n\r\n{\"event_id\": ")
+    return sock
+
+
+def test_slow_bodies_from_one_client_do_not_refuse_another_clients_post(logged: Worker, kafka: Kafka) -> None:
+    # 127.0.0.2 is another client address on loopback: the slowloris takes every POST slot it can.
+    slow = [slow_post(logged.ingest_port, "127.0.0.2") for _ in range(MAX_POSTS + 2)]
+    try:
+        received = [b""] * len(slow)
+
+        def refusals() -> list[bytes]:
+            for i, sock in enumerate(slow):
+                received[i] += answer_on(sock, 0.05)
+            turned_away = [r for r in received if r]
+            return turned_away if len(turned_away) >= len(slow) - MAX_POSTS_PER_CLIENT else []
+
+        turned_away = wait_until(refusals, 20, "the slow client's POSTs over its share to be refused")
+        assert len(turned_away) == len(slow) - MAX_POSTS_PER_CLIENT  # the others are held, reading
+        for raw in turned_away:
+            head, _, body = raw.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in head
+            # Refused before its body was read: nothing of it written, and the answer says so.
+            assert orjson.loads(body) == {"error": "too many requests in flight", "accepted": 0, "unconfirmed": "all"}
+        marker = unique("cmp")
+        answer = call(logged.ingest_port, "POST", "/events", orjson.dumps({"campaign_id": marker}))
+        assert (answer.status, answer.json()) == (202, {"accepted": 1})
+        # The slow ones held are cut at the body deadline, saying that nothing of them was written.
+        for sock in [sock for sock, got in zip(slow, received) if not got]:
+            head, _, body = answer_on(sock, BODY_TIMEOUT_S + 10).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408")
+            assert orjson.loads(body) == {
+                "error": f"the body did not arrive within {BODY_TIMEOUT_S} s", "accepted": 0, "unconfirmed": "all",
+            }
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_client_gone_mid_body_is_no_error(logged: Worker) -> None:
+    # The log test below checks that this left no traceback. "100 Continue" says the request reached
+    # its handler, which is then reading the body when the client goes.
+    with connect(logged.ingest_port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: adtrack\r\nContent-Length: 1000\r\n"
+                     b"Expect: 100-continue\r\n\r\n")
+        sock.settimeout(10)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100")
+        sock.sendall(f'{{"event_id": "{MARKER}", '.encode())
+    # The worker goes on serving.
+    assert call(logged.ingest_port, "GET", "/healthz").status == 200
+
+
+def test_an_overloaded_pixel_answers_503_listing_its_one_event_as_unconfirmed(exposed: Worker, kafka: Kafka) -> None:
+    marker = unique("cmp")
+    answer = call(exposed.ingest_port, "GET", "/t.gif?" + urllib.parse.urlencode({"c": marker}))
+    assert answer.status == 503 and answer.headers["Retry-After"] == "1"
+    assert answer.json() == {"error": "too many requests in flight", "accepted": 0, "unconfirmed": [0]}
+    assert not [r for r in kafka.read(kafka.settings.topic_raw) if marker.encode() in (r.value or b"")]
+
+
+def test_an_overloaded_post_answers_503_saying_no_event_was_written(exposed: Worker, kafka: Kafka) -> None:
+    marker = unique("cmp")
+    body = b"\n".join(orjson.dumps({"campaign_id": marker, "n": n}) for n in range(3))
+    answer = call(exposed.ingest_port, "POST", "/events", body, Content_Type="application/x-ndjson")
+    assert answer.status == 503 and answer.headers["Retry-After"] == "1"
+    assert answer.json() == {"error": "too many requests in flight", "accepted": 0, "unconfirmed": "all"}
+    assert not [r for r in kafka.read(kafka.settings.topic_raw) if marker.encode() in (r.value or b"")]
+
+
+def test_faust_views_when_turned_on_answer_404_for_what_they_cannot_find(exposed: Worker) -> None:
+    port = exposed.web_port
+    assert "tracking-spend" in {t["name"] for t in call(port, "GET", "/table/").json()}
+    for path in ["/table/nonexistent/", "/table/nonexistent/x/", "/table/tracking-spend/no-such-campaign/",
+                 "/table/subscription-delivered/x/", "/router/nonexistent/", "/router/nonexistent/x/"]:
+        answer = call(port, "GET", path)
+        assert answer.status == 404, (path, answer.status)
+        assert answer.headers["Content-Type"].startswith("application/json"), path
+    exposed.stop()
+    assert b"Traceback" not in exposed.log()
 
 
 def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) -> None:
@@ -70,7 +236,7 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
     kafka.send(raw, poison["forged_barrier"], key=ids[0], headers=[(control.CONTROL_HEADER, control.BARRIER)])
     forged_kind = world.send_event(ids, headers=[(control.CONTROL_HEADER, MARKER.encode())],
                                    user_agent=f"Mozilla/5.0 {MARKER}")
-    port = logged.web_port
+    port = logged.ingest_port
     pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": MARKER})
     assert call(port, "GET", pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/").status == 200
     too_long = "x" * kafka.settings.web_max_line_bytes
@@ -90,4 +256,6 @@ def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) 
     assert sum(int(n) for n in counted) >= len(poison)
     assert MARKER.encode() not in log
     assert SECRET.encode() not in log
+    # Hostile clients (cut connections, slow or half-sent requests, refused overload) are no errors.
+    assert b"Traceback" not in log and b"ERROR" not in log
 

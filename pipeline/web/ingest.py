@@ -1,4 +1,4 @@
-"""HTTP ingest on the worker's web server: ``GET /t.gif`` (tracking pixel) and ``POST /events``.
+"""HTTP ingest, the handlers of the public listener (``pipeline.web.listener``): ``GET /t.gif``, ``POST /events``.
 
 An answer of success means the broker acknowledged every event of the request on ``tracking.raw``
 (acks=all); whatever was not acknowledged within ``ingest_timeout_s`` makes the answer 503. A
@@ -14,9 +14,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from faust.web import Request, Response, View
+import orjson
+from aiohttp import web
 
 from pipeline.app import app, settings
+from pipeline.tracing import forwarded_traceparent
+from pipeline.web.admission import Admission
 from pipeline.web.collect import (
     GIF, Limits, Record, Refusal, Refused, batch_records, is_ndjson, pixel_event, pixel_record,
 )
@@ -24,12 +27,6 @@ from pipeline.web.collect import (
 log = logging.getLogger(__name__)
 
 LIMITS = Limits(settings.ingest_max_body_bytes, settings.ingest_max_batch, settings.max_event_bytes)
-#: Requests served at once; beyond that the answer is 503 at once (shed load rather than queue it).
-#: POST bodies are held in memory whole (up to ingest_max_body_bytes each), hence the lower bound.
-MAX_PIXELS_IN_FLIGHT = 4096
-MAX_POSTS_IN_FLIGHT = 32
-#: A client that has not sent its whole body by then gets 408 and frees its slot.
-BODY_READ_TIMEOUT_S = 30.0
 RETRY_AFTER_S = "1"
 WARN_EVERY_S = 10.0
 
@@ -39,16 +36,11 @@ REFUSAL_STATUS = {
     Refusal.BODY_TOO_LARGE: 413, Refusal.BATCH_TOO_LARGE: 413, Refusal.EVENT_TOO_LARGE: 413, Refusal.EMPTY: 400,
 }
 
-
-class Gate:
-    """Counts requests in flight against a limit."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.active = 0
-
-
-pixels, posts = Gate(MAX_PIXELS_IN_FLIGHT), Gate(MAX_POSTS_IN_FLIGHT)
+#: Requests served at once; beyond that the answer is 503 at once (shed load rather than queue it).
+#: POST bodies are held in memory whole (up to ingest_max_body_bytes each), hence the lower limit, and
+#: a client sending its body slowly holds a slot until ingest_body_timeout_s: hence the per-client one.
+pixels = Admission(settings.ingest_max_pixels)
+posts = Admission(settings.ingest_max_posts, settings.ingest_max_posts_per_client)
 
 
 class Warnings:
@@ -108,20 +100,13 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def trace_headers(request: Request) -> list[tuple[str, bytes]] | None:
-    traceparent = request.headers.get("traceparent")
-    if traceparent is None:
-        return None
-    return [("traceparent", traceparent.encode("utf-8", "surrogateescape"))]
-
-
-async def read_body(request: Request, limit: int) -> bytes | Refused:
+async def read_body(request: web.Request, limit: int) -> bytes | Refused:
     """The whole body, never buffering more than ``limit`` + one chunk's worth."""
     if request.content_length is not None and request.content_length > limit:
         return Refused(Refusal.BODY_TOO_LARGE, f"Content-Length {request.content_length} is over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+    async with asyncio.timeout(settings.ingest_body_timeout_s):
         while chunk := await request.content.read(limit + 1 - size):
             chunks.append(chunk)
             size += len(chunk)
@@ -130,65 +115,87 @@ async def read_body(request: Request, limit: int) -> bytes | Refused:
     return b"".join(chunks)
 
 
-class IngestView(View):
-    def refuse(self, refused: Refused) -> Response:
-        return self.error(REFUSAL_STATUS[refused.reason], refused.detail, refusal=refused.reason.value)
-
-    def unavailable(self, error: str, accepted: int = 0, unconfirmed: Sequence[int] = ()) -> Response:
-        return self.error(503, error, headers=RETRY_HEADERS, accepted=accepted, unconfirmed=list(unconfirmed))
+def answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
 
 
-@app.page("/t.gif")
-class Pixel(IngestView):
+def refuse(refused: Refused) -> web.Response:
+    return answer(REFUSAL_STATUS[refused.reason], {"error": refused.detail, "refusal": refused.reason.value})
+
+
+def unavailable(error: str, accepted: int, unconfirmed: Sequence[int] | str) -> web.Response:
+    """503: ``unconfirmed`` lists every event not known to be written ("all" when the body was never read)."""
+    unlisted = unconfirmed if isinstance(unconfirmed, str) else list(unconfirmed)
+    return answer(503, {"error": error, "accepted": accepted, "unconfirmed": unlisted}, RETRY_HEADERS)
+
+
+def client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def pixel(request: web.Request) -> web.Response:
     """The tracking pixel: records one event, then answers a 1x1 transparent GIF."""
-
-    async def get(self, request: Request) -> Response:
-        if pixels.active >= pixels.limit:
-            return self.unavailable("too many requests in flight")
+    who = client(request)
+    if not pixels.admit(who):
+        return unavailable("too many requests in flight", 0, [0])
+    try:
         headers = request.headers
         event = pixel_event(request.query, headers.get("User-Agent"), request.remote, headers.get("Referer"))
         record = pixel_record(event, settings.max_event_bytes)
         if isinstance(record, Refused):
-            return self.refuse(record)
-        pixels.active += 1
-        try:
-            unconfirmed = await write((record,), trace_headers(request))
-        finally:
-            pixels.active -= 1
-        if unconfirmed:
-            return self.unavailable("the broker did not acknowledge the event in time", 0, unconfirmed)
-        return self.bytes(GIF, content_type="image/gif", headers=PIXEL_HEADERS)
-
-    async def head(self, request: Request) -> Response:
-        # A probe or a link checker: the same headers, nothing recorded.
-        return self.bytes(GIF, content_type="image/gif", headers=PIXEL_HEADERS)
+            return refuse(record)
+        unconfirmed = await write((record,), forwarded_traceparent(headers.get("traceparent")))
+    finally:
+        pixels.release(who)
+    if unconfirmed:
+        return unavailable("the broker did not acknowledge the event in time", 0, unconfirmed)
+    return web.Response(body=GIF, content_type="image/gif", headers=PIXEL_HEADERS)
 
 
-@app.page("/events")
-class Events(IngestView):
+async def pixel_head(request: web.Request) -> web.Response:
+    # A probe or a link checker: the same headers, nothing recorded.
+    return web.Response(body=GIF, content_type="image/gif", headers=PIXEL_HEADERS)
+
+
+async def events(request: web.Request) -> web.Response:
     """One JSON event, or NDJSON (one event per line): 202 once every event is acknowledged."""
+    who = client(request)
+    if not posts.admit(who):
+        # Refused before the body is read: no event of it was written, whatever it holds. The
+        # connection is closed rather than the unread body drained.
+        response = unavailable("too many requests in flight", 0, "all")
+        response.force_close()
+        return response
+    try:
+        return await ingest(request)
+    except ConnectionError:
+        # The client went away mid-body: nothing was written and there is no one to answer.
+        log.debug("ingest: %s disconnected before its body arrived", who)
+        return answer(400, {"error": "the connection was lost"})
+    finally:
+        posts.release(who)
 
-    async def post(self, request: Request) -> Response:
-        if posts.active >= posts.limit:
-            return self.unavailable("too many requests in flight")
-        posts.active += 1
-        try:
-            return await self.ingest(request)
-        finally:
-            posts.active -= 1
 
-    async def ingest(self, request: Request) -> Response:
-        try:
-            body = await read_body(request, LIMITS.max_body_bytes)
-        except TimeoutError:
-            return self.error(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S} s")
-        if isinstance(body, Refused):
-            return self.refuse(body)
-        records = batch_records(body, is_ndjson(request.content_type, body), LIMITS)
-        if isinstance(records, Refused):
-            return self.refuse(records)
-        unconfirmed = await write(records, trace_headers(request))
-        if unconfirmed:
-            error = f"the broker did not acknowledge {len(unconfirmed)} of {len(records)} event(s) in time"
-            return self.unavailable(error, len(records) - len(unconfirmed), unconfirmed)
-        return self.json({"accepted": len(records)}, status=202)
+async def ingest(request: web.Request) -> web.Response:
+    try:
+        body = await read_body(request, LIMITS.max_body_bytes)
+    except TimeoutError:
+        error = f"the body did not arrive within {settings.ingest_body_timeout_s} s"
+        response = answer(408, {"error": error, "accepted": 0, "unconfirmed": "all"})
+        response.force_close()  # the rest of a slow body is not waited for
+        return response
+    if isinstance(body, Refused):
+        return refuse(body)
+    records = batch_records(body, is_ndjson(request.content_type, body), LIMITS)
+    if isinstance(records, Refused):
+        return refuse(records)
+    unconfirmed = await write(records, forwarded_traceparent(request.headers.get("traceparent")))
+    if unconfirmed:
+        error = f"the broker did not acknowledge {len(unconfirmed)} of {len(records)} event(s) in time"
+        return unavailable(error, len(records) - len(unconfirmed), unconfirmed)
+    return answer(202, {"accepted": len(records)})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers. Readiness of the broker is what the ingest answers themselves say."""
+    return answer(200, {"status": "alive"})
