@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 from collections.abc import Callable
@@ -56,9 +57,18 @@ def _soak(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from pipeline.bench import run
+    from pipeline.bench import SMOKE, Options, run
+    from pipeline.bench.mix import Shares
 
-    return run(args.events, args.invalid_ratio, args.seed, args.bootstrap, args.skip_baseline)
+    chosen = {"events": args.events, "runs": args.runs, "latency_s": args.latency, "soak_s": args.soak,
+              "restore_rows": args.restore_rows}
+    base = SMOKE if args.smoke else Options()
+    options = dataclasses.replace(
+        base, **{k: v for k, v in chosen.items() if v is not None}, seed=args.seed, keep=args.keep,
+        json=Path(args.json) if args.json else None,
+        shares=Shares(args.invalid_ratio, args.duplicates, args.rerouted),
+    )
+    return run(options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,12 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--keep", action="store_true", help="keep the logs and data dirs")
     soak.set_defaults(run=_soak)
 
-    bench = commands.add_parser("bench", help="one worker draining a backlog, against a bare aiokafka loop")
-    bench.add_argument("--events", type=int, default=50_000, help="events in the backlog")
+    bench = commands.add_parser("bench", help="throughput, latency, memory and restore time of one worker")
+    bench.add_argument("--events", type=int, default=None, help="events preloaded per run (default 500000)")
+    bench.add_argument("--runs", type=int, default=None, help="throughput runs; medians are reported (default 3)")
+    bench.add_argument("--json", default=None, metavar="FILE", help="write every figure to FILE as JSON")
+    bench.add_argument("--latency", type=float, default=None, metavar="SECONDS",
+                       help="open-loop latency phase at half the measured rate (default 20; 0: skip)")
+    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                       help="memory soak with a 60 s dedupe window (default 300; 0: skip)")
+    bench.add_argument("--restore-rows", type=int, default=None,
+                       help="tracking-state rows a fresh worker restores (default 1000000; 0: skip)")
     bench.add_argument("--invalid-ratio", type=float, default=0.05, help="share of poison and rejected events")
+    bench.add_argument("--duplicates", type=float, default=0.02, help="share of repeated events")
+    bench.add_argument("--rerouted", type=float, default=0.02, help="share of events sent off their home partition")
     bench.add_argument("--seed", type=int, default=1)
-    bench.add_argument("--bootstrap", default=None, help="an existing broker (default: an embedded one of its own)")
-    bench.add_argument("--skip-baseline", action="store_true", help="time the worker only")
+    bench.add_argument("--smoke", action="store_true", help="a tiny run of every phase, to see that all work")
+    bench.add_argument("--keep", action="store_true", help="keep the logs and data dirs")
     bench.set_defaults(run=_bench)
 
     subscribe = commands.add_parser("subscribe", help="subscribe to core-data changes; waits until a worker has it")

@@ -1,27 +1,140 @@
-"""The benchmark, run small: a backlog, the bare aiokafka loop and a real worker, each giving every event an outcome."""
+"""The benchmark: its traffic mix, its arithmetic and table, and a smoke run of every phase (no timing asserted)."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import itertools
+from collections import Counter
+from pathlib import Path
 
+import orjson
 import pytest
 
-from pipeline import bench
+from config.settings import Settings
+from pipeline import bench, oracle
+from pipeline.bench import report, restore, stats
+from pipeline.bench.mix import Shares, home, mix
+from pipeline.bench.verify import Outputs, slim, verdict
+from pipeline.generator import SAMPLE_CORE_DATA
+from pipeline.loader import read_updates
+from pipeline.pricing import cost_micros, from_micros
+from pipeline.snapshot import Snapshot
 
-pytestmark = pytest.mark.integration
+SETTINGS = Settings()
+UPDATES = read_updates(SAMPLE_CORE_DATA)
 
 
-def test_both_runs_drain_the_whole_backlog_and_are_reported(capsys) -> None:
-    assert bench.run(count=400, invalid_ratio=0.1, seed=3, bootstrap=None, skip_baseline=False) == 0
-    out = capsys.readouterr().out
-    assert "bench: 400 events on tracking.raw (10% invalid)" in out
-    rows = {m["run"]: m for m in re.finditer(r"^(?P<run>bare aiokafka loop|adtrack worker)\s+(?P<events>\d+)\s", out, re.M)}
-    assert set(rows) == {"bare aiokafka loop", "adtrack worker"}
-    assert {int(m["events"]) for m in rows.values()} == {400}
+def records(count: int, shares: Shares = Shares()) -> list:
+    return list(itertools.islice(mix("r", UPDATES, 7, shares, SETTINGS), count))
 
 
-def test_the_table_compares_each_run_with_the_bare_loop() -> None:
-    runs = [bench.Run("bare aiokafka loop", 1000, 0.5), bench.Run("adtrack worker", 1000, 2.0, (70.0, 90.0))]
-    lines = bench.table(runs).splitlines()
-    assert lines[1].split() == ["bare", "aiokafka", "loop", "1000", "0.50", "2000", "1.00", "-"]
-    assert lines[2].split() == ["adtrack", "worker", "1000", "2.00", "500", "0.25", "70", "->", "90"]
+def test_the_mix_numbers_events_in_order_and_has_the_requested_shares() -> None:
+    sent = records(20_000)
+    assert [r.sent.seq for r in sent] == list(range(20_000))
+    expected = Counter(r.sent.item.expected for r in sent)
+    assert 0.015 < expected["duplicate"] / 20_000 < 0.025
+    rerouted = [r for r in sent if r.sent.item.expected == "accepted" and r.key != r.sent.item.key]
+    assert 0.01 < len(rerouted) / 20_000 < 0.03
+
+
+def test_a_rerouted_event_is_sent_off_its_campaigns_partition_with_no_key_or_a_wrong_key() -> None:
+    rerouted = [r for r in records(5000) if r.sent.item.expected == "accepted" and r.key != r.sent.item.key]
+    assert {r.key is None for r in rerouted} == {True, False}
+    for r in rerouted:
+        assert r.partition != home(r.sent.item.key, SETTINGS.partitions)
+        assert r.key is None or home(r.key, SETTINGS.partitions) == r.partition
+
+
+def test_a_duplicate_travels_the_way_its_original_did() -> None:
+    sent = records(20_000)
+    first = {}
+    for r in sent:
+        if r.sent.item.expected == "duplicate":
+            assert (r.key, r.partition) == first[r.value]
+        else:
+            first.setdefault(r.value, (r.key, r.partition))
+
+
+def test_a_missing_event_fails_the_verdict() -> None:
+    three = records(3, Shares(0, 0, 0))
+    snapshot = Snapshot.from_updates(UPDATES)
+
+    def output(event: dict) -> bytes:
+        campaign = snapshot.campaigns[event["campaign_id"]]
+        cost = from_micros(cost_micros(event["type"], campaign["pricing_model"], campaign["price"]))
+        return orjson.dumps({**event, "cost": cost})
+
+    accepted = [({oracle.HEADER: f"r:{r.sent.seq}".encode()}, output(orjson.loads(r.value))) for r in three[:2]]
+    outputs = Outputs({"realtime": accepted, "batch": accepted, "rejected": [], "dlq": []})
+    found = verdict("r", {r.sent.seq: slim(r.sent) for r in three}, outputs, snapshot)
+    assert not found["passed"]
+    assert found["missing"] == 1 and found["problems"] == ["#2 (accepted) is missing"]
+
+
+def test_the_arithmetic_of_the_figures() -> None:
+    assert stats.median([3, 1, 2]) == 2 and stats.median([4, 1, 2, 3]) == 2.5
+    assert stats.percentile(list(range(1, 101)), 99) == 99 and stats.percentile([5], 50) == 5
+    assert stats.max_gap([0, 10, 11, 40]) == 29 and stats.max_gap([3]) == 0
+    assert stats.slope([(0, 1), (1, 3), (2, 5)]) == pytest.approx(2.0)
+
+
+def test_restore_lines_are_read_per_partition_the_last_one_winning() -> None:
+    log = (b"[2026-01-01 INFO] restored tracking state of tracking.raw[0]: 10 rows in 0.5 s\n"
+           b"restored tracking state of tracking.raw[1]: 20 rows in 1.25 s\n"
+           b"restored tracking state of tracking.raw[0]: 12 rows in 0.75 s\n")
+    assert restore.parse(log) == {0: {"rows": 12, "seconds": 0.75}, 1: {"rows": 20, "seconds": 1.25}}
+
+
+def test_restore_rows_are_spread_over_the_partitions_like_the_state_layer_writes_them() -> None:
+    rows = list(restore.rows(2000, 4, seed=1))
+    assert Counter(p for p, *_ in rows) == {0: 500, 1: 500, 2: 500, 3: 500}
+    kinds = Counter(key.split(b":")[0] for _, key, _, _ in rows)
+    assert kinds == {b"accepted": 1998, b"spend": 2}
+    accepted = next(orjson.loads(v) for _, k, v, _ in rows if k.startswith(b"accepted:"))
+    assert set(accepted) == {"partition", "offset", "budget_remaining_micros", "expires_at"}
+
+
+@pytest.mark.integration
+def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outcome(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert bench.run(dataclasses.replace(bench.SMOKE, json=out)) == 0
+    figures = orjson.loads(out.read_bytes())
+    assert set(figures) == set(report.KEYS)
+    assert [k for k, v in figures.items() if v is None] == []
+    assert figures["oracle"] == {"passed": True, "problems": []}
+    [only] = figures["per_run"]
+    assert only["worker"]["oracle"]["passed"] and only["worker"]["oracle"]["events"] == bench.SMOKE.events
+    assert only["worker"]["oracle"]["missing"] == 0 and only["worker"]["oracle"]["wrong"] == 0
+    assert figures["latency"]["oracle"]["passed"] and figures["latency"]["joined"] > 0
+    for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "max_gap_ms", "rate"):
+        assert isinstance(figures["latency"][key], (int, float))
+    assert figures["soak"]["passed"] and len(figures["soak"]["rss_mib"]) >= 2
+    assert isinstance(figures["soak"]["rss_slope_mib_per_min"], float)
+    assert figures["restore"]["rows"] == bench.SMOKE.restore_rows
+    assert set(figures["restore"]) >= {"available", "restored_rows", "seconds", "rows_per_s", "ready_s", "serving_s"}
+    for key in ("bare_events_per_s", "worker_events_per_s", "ratio", "worker_cpu_s", "broker_cpu_s"):
+        assert figures[key] > 0
+
+
+def test_the_table_names_every_figure() -> None:
+    figures = {
+        "ratio": 0.05, "events": 1000, "runs": 1, "bare_events_per_s": 40_000.0, "worker_events_per_s": 2000.0,
+        "worker_first_to_last_events_per_s": 2500.0,
+        "worker_cpu_s": 0.5, "broker_cpu_s": 0.1, "bare_broker_cpu_s": 0.05, "worker_ready_s": 4.0,
+        "worker_rss_mib": {"first": 70.0, "last": 90.0, "max": 95.0},
+        "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120},
+        "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
+                 "warm_up_s": 60.0},
+        "restore": {"rows": 1_000_000, "available": False, "restored_rows": None, "seconds": None,
+                    "rows_per_s": None, "ready_s": 5.0, "serving_s": 6.5},
+        "oracle": {"passed": True, "problems": []},
+    }
+    lines = dict(line.split("  ", 1) for line in report.table(figures).splitlines())
+    values = {name.strip(): value.strip() for name, value in lines.items()}
+    assert values["bare aiokafka loop"] == "40 000 events/s"
+    assert values["adtrack worker"] == "2 000 events/s from ready (2 500 from first to last output)"
+    assert values["ratio (worker / bare)"] == "0.050"
+    assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
+    assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"
+    assert values["restore 1 000 000 rows"].startswith("unavailable")
+    assert values["oracle"] == "passed"
