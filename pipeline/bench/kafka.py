@@ -23,8 +23,8 @@ Out = tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]  # partition, key
 
 
 def tracking_group(settings: Settings) -> str:
-    """The consumer group that commits ``tracking.raw`` offsets: the one place that knows its name."""
-    return getattr(settings, "tracking_group", None) or settings.app_id
+    """The consumer group that commits ``tracking.raw`` offsets."""
+    return settings.tracking_group
 
 
 def out(record: Record) -> Out:
