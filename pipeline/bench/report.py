@@ -41,8 +41,8 @@ def table(figures: dict[str, Any]) -> str:
         cpu, events = figures["worker_cpu_s"], figures["events"]
         rows += [
             ("bare aiokafka loop", f"{_n(figures['bare_events_per_s'])} events/s"),
-            ("adtrack worker", f"{_n(figures['worker_events_per_s'])} events/s from ready "
-                               f"({_n(figures['worker_first_to_last_events_per_s'])} from first to last output)"),
+            ("adtrack worker", f"{_n(figures['worker_first_to_last_events_per_s'])} events/s, first to last output "
+                               f"({_n(figures['worker_events_per_s'])} from ready, group join included)"),
             ("ratio (worker / bare)", f"{figures['ratio']:.3f}"),
             ("worker CPU", f"{cpu:.1f} s ({_n(events / cpu if cpu else None)} events per CPU second)"),
             ("broker CPU", f"{figures['broker_cpu_s']:.1f} s with the worker, "
