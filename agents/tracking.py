@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import MessageSizeTooLargeError
 from mode import Service
 
 from config.clients import aiokafka_options
@@ -35,6 +34,7 @@ from pipeline import batch, control
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
+from pipeline.kafka.batches import Ack, last_offset, send_records
 from pipeline.kafka.partitioning import home_partition
 from pipeline.rules import Limits
 from pipeline.state.changelog import restore
@@ -54,8 +54,6 @@ DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, s
 MAX_RECORDS = 2000
 PRODUCER_BATCH_BYTES = 1 << 20
 EXPIRE_EVERY_S = 1.0
-
-Ack = tuple[asyncio.Future, int]  # a record batch's future, and how many records it holds
 
 
 def now_ms() -> int:
@@ -214,8 +212,8 @@ class Tracking(Service):
                 state.expire(now)
             sealed = state.seal()
             if sealed is not None:
-                acks = await self._send_records(settings.tracking_state_topic, p,
-                                                [(key, value, ()) for key, value in sealed.changes])
+                acks = await send_records(self.producer, settings.tracking_state_topic, p,
+                                         [(key, value, ()) for key, value in sealed.changes], DLQ_MAX_BYTES)
                 flight.logged[p] = (sealed, acks)
                 flight.acks.extend(acks)
         flight.acks.extend(await self._send_outputs(flight.result.outputs))
@@ -231,7 +229,7 @@ class Tracking(Service):
             return
         await asyncio.gather(*(future for future, _ in flight.acks))
         for p, (sealed, acks) in flight.logged.items():
-            self.states[p].written(sealed, max(future.result().offset + count - 1 for future, count in acks))
+            self.states[p].written(sealed, last_offset(acks))
         self._committable.update(flight.offsets)
         if time.monotonic() - self._committed_at >= settings.commit_interval_s:
             await self._commit()
@@ -282,26 +280,7 @@ class Tracking(Service):
             grouped[output.destination, partition].append((output.key, output.value, output.headers))
         acks = []
         for (topic, partition), records in grouped.items():
-            acks.extend(await self._send_records(topic, partition, records))
-        return acks
-
-    async def _send_records(self, topic: str, partition: int,
-                            records: list[tuple[bytes | None, bytes | None, Any]]) -> list[Ack]:
-        """``records`` as record batches to one partition: one, unless they outgrow a batch."""
-        assert self.producer is not None
-        acks = []
-        builder, count = self.producer.create_batch(), 0
-        for key, value, headers in records:
-            size = len(key or b"") + len(value or b"")
-            if size > DLQ_MAX_BYTES:  # the broker would refuse it for good (record batches skip the producer's check)
-                raise MessageSizeTooLargeError(f"a record of {size} bytes for {topic}[{partition}] is over the "
-                                               f"producer's limit of {DLQ_MAX_BYTES} bytes")
-            if builder.append(key=key, value=value, timestamp=None, headers=list(headers)) is None:
-                acks.append((await self.producer.send_batch(builder, topic, partition=partition), count))
-                builder, count = self.producer.create_batch(), 0
-                builder.append(key=key, value=value, timestamp=None, headers=list(headers))
-            count += 1
-        acks.append((await self.producer.send_batch(builder, topic, partition=partition), count))
+            acks.extend(await send_records(self.producer, topic, partition, records, DLQ_MAX_BYTES))
         return acks
 
     async def _send_dead_letter(self, letter: batch.DeadLetter, now: int) -> asyncio.Future:
