@@ -94,6 +94,7 @@ class Tracking(Service):
         self._flight: Flight | None = None
         self._committable: dict[TopicPartition, int] = {}  # processed, written, not committed yet
         self._committed_at = time.monotonic()
+        self._stopping = False
         self._partitions: dict[str, int] = {}
         self._expired_at: dict[int, float] = {}
 
@@ -104,17 +105,21 @@ class Tracking(Service):
 
     async def on_stop(self) -> None:
         async with self._lock:
+            self._stopping = True
             try:
                 await self._land()  # the batch in flight is committed before the group is left
                 await self._commit()
-            finally:
-                if self.consumer is not None:
-                    await self.consumer.stop()
-                if self.producer is not None:
-                    await self.producer.stop()
-                for state in self.states.values():
-                    state.close()
-                self.states.clear()
+            except Exception as exc:  # processed again after a restart, like after a crash
+                log.warning("tracking stopped with its last batch uncommitted: %s: %s", type(exc).__name__, exc)
+        # Not under the lock: stopping the consumer may run the rebalance callbacks, which take it.
+        if self.consumer is not None:
+            await self.consumer.stop()  # leaves the group: its partitions move at once
+        if self.producer is not None:
+            await self.producer.stop()
+        async with self._lock:
+            for state in self.states.values():
+                state.close()
+            self.states.clear()
 
     async def _run(self) -> None:
         try:
@@ -123,7 +128,7 @@ class Tracking(Service):
                 assert self.consumer is not None
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
                 async with self._lock:
-                    if self.should_stop:
+                    if self._stopping:
                         break
                     flight = await self._launch(fetched)
                     await self._land()
@@ -131,7 +136,7 @@ class Tracking(Service):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if self.should_stop:  # the consumer was stopped under a fetch
+            if self._stopping:  # the consumer was stopped under a fetch
                 return
             # Nothing of the failed batch is committed: a restarted worker processes it again.
             log.critical("tracking stopped: %s: %s; its uncommitted input is processed again after a restart",
@@ -184,12 +189,15 @@ class Tracking(Service):
 
     async def assign(self, partitions: set[int]) -> None:
         async with self._lock:
+            if self._stopping:
+                return  # leaving the group: nothing to restore
             for p in sorted(partitions - set(self.states)):
                 store = PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}")
                 await restore(settings.tracking_state_topic, p, store, aiokafka_options(settings), settings.topic_raw)
                 self.states[p] = PartitionState(p, store)
             if self.assignor is not None:
                 held.owners = dict(self.assignor.owners)
+            log.info("tracking assigned %s partitions %s", settings.topic_raw, sorted(partitions))
 
     def state_dir(self) -> Path:
         return Path(app.conf.tabledir) / "tracking-state"

@@ -19,7 +19,7 @@ from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
 from pipeline.workers import Worker, wait_until
 
-__all__ = ["ROOT", "Kafka", "Record", "Tail", "Worker", "unique", "wait_until", "worker_env"]
+__all__ = ["ROOT", "Kafka", "Record", "Tail", "Worker", "tracking_assignments", "unique", "wait_until", "worker_env"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,6 +143,11 @@ class Tail:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def tracking_assignments(worker: Worker) -> int:
+    """How many assignments of tracking.raw partitions the worker's tracking consumer has taken (its log says)."""
+    return worker.log().count(b"tracking assigned ")
 
 
 def unique(prefix: str) -> str:

@@ -11,7 +11,7 @@ from aiokafka.partitioner import murmur2
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests import factories
-from tests.harness import Worker, unique, wait_until
+from tests.harness import Worker, tracking_assignments, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -181,7 +181,7 @@ def test_json_twins_have_the_documented_shape(page: Page, world: World, worker: 
 def paging_worker(make_worker, worker) -> Worker:
     """A second worker in the same group, with three rows per page."""
     second = make_worker("paging", ADTRACK_WEB_PAGE_SIZE="3", WEB_HOST="127.0.0.1").start().wait_ready()
-    wait_until(lambda: worker.log().count(b"Setting newly assigned partitions") >= 2, 60, "a rebalance on worker")
+    wait_until(lambda: tracking_assignments(worker) >= 2, 60, "a rebalance on worker")
     return second
 
 

@@ -32,7 +32,7 @@ from aiokafka.partitioner import murmur2
 from pipeline import control
 from pipeline.pricing import cost_micros, from_micros
 from tests import factories
-from tests.harness import unique, wait_until
+from tests.harness import tracking_assignments, unique, wait_until
 from tests.world import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,7 +44,7 @@ UNKNOWN = "unknown_campaign"
 def world(kafka, make_worker) -> World:
     first = make_worker("first").start().wait_ready()
     make_worker("second").start().wait_ready()
-    wait_until(lambda: first.log().count(b"Setting newly assigned partitions") >= 2, 60, "a rebalance on first")
+    wait_until(lambda: tracking_assignments(first) >= 2, 60, "a rebalance on first")
     return World(kafka)
 
 
