@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ROOT
+from config.settings import Settings
+from tests.harness import ROOT, Worker, call, worker_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -39,7 +40,9 @@ def expected_files(src: Path) -> set[str]:
     }
 
 
-def test_the_wheel_holds_every_package_and_static_file_and_runs_installed(tmp_path: Path) -> None:
+def test_the_wheel_holds_every_package_and_static_file_and_runs_installed(
+    tmp_path: Path, settings: Settings, artifacts: Path
+) -> None:
     src = checkout(tmp_path / "src")
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)],
@@ -73,3 +76,14 @@ def test_the_wheel_holds_every_package_and_static_file_and_runs_installed(tmp_pa
     web = Path(found.stdout.strip())
     assert web.is_relative_to(site)
     assert (web / "static" / "app.css").is_file() and (web / "static" / "live.js").is_file()
+
+    # A worker of the installed copy (same PYTHONPATH and cwd as above) starts and serves its pages.
+    worker = Worker(env=worker_env(settings.kafka_bootstrap_servers, settings.app_id, PYTHONPATH=str(site)),
+                    datadir=tmp_path / "data", log_path=artifacts / "installed-worker.log", cwd=outside)
+    try:
+        worker.start().wait_ready()
+        assert call(worker.web_port, "GET", "/").status == 200
+        css = call(worker.web_port, "GET", "/static/app.css")
+        assert (css.status, css.body) == (200, (web / "static" / "app.css").read_bytes())
+    finally:
+        worker.stop()
