@@ -16,19 +16,21 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: True when ``partitions`` is ADTRACK_PARTITIONS (a tracking topic), False when it is fixed by design.
+    scales: bool = False
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.partitions
     compacted = {"cleanup.policy": "compact"}
     return [
-        TopicSpec(settings.topic_raw, n),
-        TopicSpec(settings.topic_realtime, n),
-        TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}),
-        TopicSpec(settings.topic_rejected, n),
-        TopicSpec(settings.topic_dlq, n, {"max.message.bytes": str(DLQ_MAX_BYTES)}),
-        # Dedupe entries and spend, per partition of the raw topic (pipeline/state/).
-        TopicSpec(settings.tracking_state_topic, n, compacted),
+        TopicSpec(settings.topic_raw, n, scales=True),
+        TopicSpec(settings.topic_realtime, n, scales=True),
+        TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}, scales=True),
+        TopicSpec(settings.topic_rejected, n, scales=True),
+        TopicSpec(settings.topic_dlq, n, {"max.message.bytes": str(DLQ_MAX_BYTES)}, scales=True),
+        # Dedupe entries and spend, per partition of the raw topic (pipeline/state/): same count as the raw topic.
+        TopicSpec(settings.tracking_state_topic, n, compacted, scales=True),
         # Core data is small and strictly ordered: one partition.
         TopicSpec(settings.topic_coredata_updates, 1),
         TopicSpec(settings.topic_coredata_changes, 1),

@@ -1,4 +1,7 @@
-"""Check that the brokers answer, and create adtrack's topics explicitly (never rely on broker auto-creation)."""
+"""Check that the brokers answer, and create adtrack's topics explicitly (never rely on broker auto-creation).
+
+A worker also checks that the topics it finds fit their specs (``pipeline.topiccheck``) and refuses to start if not.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ import asyncio
 
 from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
 from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import TopicSpec, topic_specs
-from pipeline.errors import ConfigError
+from pipeline import topiccheck
+from pipeline.errors import ConfigError, TopicError
 
 
 async def check_brokers(settings: Settings) -> None:
@@ -40,8 +45,14 @@ def check_brokers_sync(settings: Settings) -> None:
     asyncio.run(check_brokers(settings))
 
 
-async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0) -> list[str]:
-    """Create the missing topics; return the names created."""
+async def ensure_topics(
+    settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0, check: bool = False
+) -> list[str]:
+    """Create the missing topics; return the names created. Raise ``TopicError`` if any could not be created.
+
+    With ``check``, also refuse existing topics whose partitions or cleanup policy do not fit their spec
+    (``pipeline.topiccheck``): a worker checks every topic it uses before it subscribes to any.
+    """
     specs = topic_specs(settings) if specs is None else specs
     admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=int(timeout_s * 1000))
     await asyncio.wait_for(admin.start(), timeout_s)
@@ -49,12 +60,58 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         if missing:
-            await admin.create_topics(
-                [NewTopic(s.name, s.partitions, settings.replication_factor, topic_configs=s.config) for s in missing]
-            )
+            await _create(admin, settings, missing)
+        if check:
+            # Only topics listed as existing are described: describing an unknown topic auto-creates it.
+            found = await _describe(admin, [s.name for s in specs if s.name in existing])
+            problems = topiccheck.misfits(specs, found, settings.kafka_bootstrap_servers)
+            if problems:
+                raise TopicError(topiccheck.refusal(problems))
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+async def _create(admin: AIOKafkaAdminClient, settings: Settings, specs: list[TopicSpec]) -> None:
+    replication = settings.replication_factor
+    brokers = len((await admin.describe_cluster())["brokers"])
+    names = ", ".join(s.name for s in specs)
+    if replication > brokers:
+        # Apache Kafka refuses this per topic; some brokers (the embedded one) accept it and replicate nothing.
+        raise TopicError(
+            f"cannot create {names}: ADTRACK_REPLICATION_FACTOR={replication} but the cluster at "
+            f"KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} has {brokers} broker(s); "
+            f"set ADTRACK_REPLICATION_FACTOR to at most {brokers}"
+        )
+    answer = await admin.create_topics(
+        [NewTopic(s.name, s.partitions, replication, topic_configs=s.config) for s in specs]
+    )
+    failures = topiccheck.create_failures(answer.topic_errors)
+    if failures:
+        raise TopicError(
+            f"the brokers at KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} refused to create "
+            f"{len(failures)} topic(s) (ADTRACK_REPLICATION_FACTOR={replication}): " + "; ".join(failures)
+        )
+
+
+async def _describe(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, topiccheck.Found]:
+    if not names:
+        return {}
+    partitions = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(names)}
+    answers = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    )
+    policies: dict[str, str] = {}
+    for answer in answers:
+        for resource in answer.resources:
+            _, _, _, name, entries = resource[:5]
+            for entry in entries:
+                if entry[0] == "cleanup.policy" and entry[1]:
+                    policies[name] = entry[1]
+    return {
+        name: topiccheck.Found(name, partitions[name], policies.get(name, topiccheck.DEFAULT_CLEANUP_POLICY))
+        for name in names
+    }
 
 
 def ensure_topics_sync(settings: Settings) -> list[str]:

@@ -39,8 +39,9 @@ class AdtrackApp(faust.App):
                 self.conf.datadir = cli_datadir
         # A broker that never answers (a TLS or SASL protocol it does not speak) is an error, not a hang.
         await check_brokers(settings)
-        # Create every topic with its intended partitions before anything subscribes to it.
-        await ensure_topics(settings)
+        # Create every topic with its intended partitions before anything subscribes to it, and refuse to
+        # start on topics that exist but do not fit (auto-created by a producer that came first).
+        await ensure_topics(settings, check=True)
         await super().on_first_start()
 
     def _new_transport(self) -> Transport:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from pipeline.enrich import enrich
+from pipeline.enrich import enrich, received_at
 from pipeline.errors import PoisonError
 from pipeline.events import decode_event
 from pipeline.kafka.partitioning import home_partition
@@ -165,7 +165,8 @@ class _Judge:
             remaining = self.remaining_micros(campaign_id)
             if charge and remaining is not None:
                 remaining -= verdict.cost_micros
-        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers)))
+        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers),
+                                    received_at(record.headers)))
         # The state changes last: an event that fails before them leaves no trace in the state.
         if charge and verdict.cost_micros:
             state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))

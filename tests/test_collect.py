@@ -14,6 +14,7 @@ from pipeline.web.collect import (
     Refused,
     batch_records,
     campaign_key,
+    ingest_headers,
     is_ndjson,
     parse_ts,
     pixel_event,
@@ -21,6 +22,7 @@ from pipeline.web.collect import (
 )
 
 LIMITS = Limits(max_body_bytes=10_000, max_batch=3, max_event_bytes=200)
+NOW = 1_767_225_600_000
 QUERY = {"e": "ev-1", "type": "impression", "c": "cmp-1", "p": "pub-1", "s": "slot-1", "ts": "1700000000000"}
 
 
@@ -30,7 +32,7 @@ def refusal(result: object) -> Refusal:
 
 
 def test_a_pixel_query_becomes_a_raw_event_with_the_request_details() -> None:
-    event = pixel_event(QUERY, "Mozilla/5.0", "203.0.113.9", "https://news.example/a")
+    event = pixel_event(QUERY, "Mozilla/5.0", "203.0.113.9", "https://news.example/a", NOW)
     assert event == {
         "event_id": "ev-1", "type": "impression", "campaign_id": "cmp-1", "publisher_id": "pub-1",
         "slot_id": "slot-1", "ts": 1700000000000, "user_agent": "Mozilla/5.0", "ip": "203.0.113.9",
@@ -39,12 +41,26 @@ def test_a_pixel_query_becomes_a_raw_event_with_the_request_details() -> None:
 
 
 def test_a_pixel_parameter_not_sent_is_left_out_and_an_empty_one_kept() -> None:
-    event = pixel_event({"e": "ev-1", "c": ""}, None, None, None)
-    assert event == {"event_id": "ev-1", "campaign_id": ""}
+    event = pixel_event({"e": "ev-1", "c": "", "ts": "1"}, None, None, None, NOW)
+    assert event == {"event_id": "ev-1", "campaign_id": "", "ts": 1}
+
+
+def test_a_pixel_without_ts_happened_when_it_was_received() -> None:
+    assert pixel_event({"e": "ev-1"}, None, None, None, NOW) == {"event_id": "ev-1", "ts": NOW}
+
+
+def test_an_empty_pixel_ts_is_passed_on_as_sent_for_the_pipeline_to_reject() -> None:
+    assert pixel_event({"e": "ev-1", "ts": ""}, None, None, None, NOW)["ts"] == ""
+
+
+def test_every_ingested_record_carries_its_receive_time_and_the_trace_context_if_any() -> None:
+    assert ingest_headers(NOW, None) == [("adtrack.received_at", b"1767225600000")]
+    traceparent = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    assert ingest_headers(NOW, traceparent) == [("adtrack.received_at", b"1767225600000"), *traceparent]
 
 
 def test_unknown_pixel_parameters_are_ignored() -> None:
-    assert "cb" not in pixel_event({**QUERY, "cb": "123"}, None, None, None)
+    assert "cb" not in pixel_event({**QUERY, "cb": "123"}, None, None, None, NOW)
 
 
 @pytest.mark.parametrize(
@@ -58,26 +74,26 @@ def test_ts_is_an_integer_only_when_written_plainly_and_else_passed_on_as_sent(s
 
 
 def test_a_pixel_record_is_keyed_by_its_campaign() -> None:
-    key, value = pixel_record(pixel_event(QUERY, "UA", "127.0.0.1", None), 65536)
+    key, value = pixel_record(pixel_event(QUERY, "UA", "127.0.0.1", None, NOW), 65536)
     assert key == b"cmp-1"
     assert orjson.loads(value)["campaign_id"] == "cmp-1"
 
 
 @pytest.mark.parametrize("query", [{"e": "ev-1"}, {"e": "ev-1", "c": ""}])
 def test_a_pixel_without_a_campaign_has_no_key(query: dict[str, str]) -> None:
-    key, _ = pixel_record(pixel_event(query, None, None, None), 65536)
+    key, _ = pixel_record(pixel_event(query, None, None, None, NOW), 65536)
     assert key is None
 
 
 def test_a_pixel_event_over_the_size_limit_is_refused() -> None:
-    event = pixel_event(QUERY, "x" * 300, None, None)
+    event = pixel_event(QUERY, "x" * 300, None, None, NOW)
     assert refusal(pixel_record(event, 200)) is Refusal.EVENT_TOO_LARGE
 
 
 def test_a_header_that_is_not_utf8_is_written_with_replacement_characters() -> None:
     # aiohttp hands such bytes over as lone surrogates, which JSON cannot encode.
     user_agent = b"Agent \xff".decode("utf-8", "surrogateescape")
-    _, value = pixel_record(pixel_event(QUERY, user_agent, None, None), 65536)
+    _, value = pixel_record(pixel_event(QUERY, user_agent, None, None, NOW), 65536)
     assert orjson.loads(value)["user_agent"] == "Agent \ufffd"
 
 

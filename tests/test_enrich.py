@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.enrich import enrich
+from pipeline.enrich import enrich, received_at
 from pipeline.rules import Accepted
 from tests import factories
 
@@ -43,6 +43,7 @@ def test_the_record_is_the_raw_event_with_campaign_publisher_and_slot_blocks() -
         "slot": {"id": "slot-1", "format": "video", "width": 640, "height": 360},
         "cost": 0.0025,
         "budget_remaining": 0.0975,
+        "received_at": None,
         "processed_at": NOW,
         "trace_id": TRACE,
     }
@@ -82,3 +83,19 @@ def test_the_raw_event_is_not_changed() -> None:
 def test_the_record_is_json_serialisable() -> None:
     record = enrich(raw(), accepted(), 97_500, NOW, TRACE)
     assert orjson.loads(orjson.dumps(record)) == record
+
+
+def test_the_receive_time_of_http_ingest_is_copied_into_the_record() -> None:
+    record = enrich(raw(), accepted(), None, NOW, TRACE, received_at=NOW - 20)
+    assert (record["received_at"], record["ts"], record["processed_at"]) == (NOW - 20, NOW - 50, NOW)
+
+
+def test_a_client_cannot_claim_a_receive_time_in_the_event() -> None:
+    assert enrich(raw(received_at=1), accepted(), None, NOW, TRACE)["received_at"] is None
+
+
+def test_the_receive_time_is_read_from_the_first_well_formed_header() -> None:
+    assert received_at([("traceparent", b"x"), ("adtrack.received_at", b"1767225600000")]) == NOW
+    assert received_at([("adtrack.received_at", b"-5"), ("adtrack.received_at", b"12")]) == 12
+    assert received_at([("adtrack.received_at", b"1" * 19)]) is None
+    assert received_at([]) is None and received_at(None) is None

@@ -66,6 +66,7 @@ def test_a_pixel_answers_a_no_cache_gif_once_its_event_is_on_tracking_raw(kafka:
         "url": "https://news.example/story",
     }
     assert record.headers["traceparent"] == TRACEPARENT.encode()
+    assert abs(int(record.headers["adtrack.received_at"]) - factories.now_ms()) < 60_000
 
 
 def test_a_pixel_event_of_a_known_campaign_is_enriched_with_the_trace_id(kafka: Kafka, port: int) -> None:
@@ -79,13 +80,42 @@ def test_a_pixel_event_of_a_known_campaign_is_enriched_with_the_trace_id(kafka: 
     assert record.json()["trace_id"] == TRACEPARENT.split("-")[1]
 
 
+def test_a_pixel_without_ts_is_accepted_as_happening_when_it_was_received(kafka: Kafka, port: int) -> None:
+    world = World(kafka)
+    cid, pid, sid = world.campaign(price=2.5)
+    event_id = unique("ev")
+    assert call(port, "GET", pixel_path(e=event_id, type="impression", c=cid, p=pid, s=sid),
+                User_Agent=factories.BROWSER_UA).status == 200
+    kind, record = world.outcome(event_id)
+    assert kind == "accepted"
+    enriched = record.json()
+    assert enriched["ts"] == enriched["received_at"]
+    assert abs(enriched["received_at"] - factories.now_ms()) < 60_000
+
+
+def test_a_posted_event_keeps_its_bytes_and_its_enriched_record_says_when_it_was_received(
+    kafka: Kafka, port: int
+) -> None:
+    world = World(kafka)
+    cid, pid, sid = world.campaign(price=2.5)
+    event_id = unique("ev")
+    body = orjson.dumps(factories.event(cid, pid, sid, event_id=event_id))
+    assert call(port, "POST", "/events", body, Content_Type="application/json").status == 202
+    [raw] = on_raw(kafka, event_id.encode())
+    assert raw.value == body
+    kind, record = world.outcome(event_id)
+    assert kind == "accepted"
+    assert record.json()["received_at"] == int(raw.headers["adtrack.received_at"])
+
+
 def test_a_pixel_without_parameters_is_still_written_and_dead_lettered(kafka: Kafka, port: int) -> None:
     marker = unique("ua")
     answer = call(port, "GET", "/t.gif", User_Agent=marker)
     assert answer.status == 200
     [record] = on_raw(kafka, marker.encode())
     assert record.key is None
-    assert record.json() == {"user_agent": marker, "ip": "127.0.0.1"}
+    received = int(record.headers["adtrack.received_at"])
+    assert record.json() == {"user_agent": marker, "ip": "127.0.0.1", "ts": received}
     dead = kafka.wait_for(kafka.settings.topic_dlq, lambda r: marker.encode() in (r.value or b""))
     assert dead[0].headers["dlq.reason"] == b"schema"
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from pipeline.enrich import RECEIVED_AT
+
 #: A raw-event record: (key = campaign_id bytes or None, value = the event's JSON bytes).
 Record = tuple[bytes | None, bytes]
 
@@ -62,17 +64,19 @@ def parse_ts(value: str) -> int | str:
 
 
 def pixel_event(
-    query: Mapping[str, str], user_agent: str | None, ip: str | None, referer: str | None
+    query: Mapping[str, str], user_agent: str | None, ip: str | None, referer: str | None, received_at: int
 ) -> dict[str, Any]:
-    """The raw event of a pixel request; a parameter that was not sent is left out, not defaulted."""
+    """The raw event of a pixel request; a parameter that was not sent is left out, not defaulted.
+
+    Except ``ts``: a pixel rarely carries the client's clock, so without one the event happened when it was received.
+    """
     event: dict[str, Any] = {}
     for param, name in PIXEL_PARAMS:
         value = query.get(param)
         if value is not None:
             event[name] = value
     ts = query.get("ts")
-    if ts is not None:
-        event["ts"] = parse_ts(ts)
+    event["ts"] = received_at if ts is None else parse_ts(ts)
     if user_agent is not None:
         event["user_agent"] = user_agent
     if ip is not None:
@@ -96,6 +100,11 @@ def pixel_record(event: dict[str, Any], max_event_bytes: int) -> Record | Refuse
 
 def _utf8(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def ingest_headers(received_at: int, traceparent: list[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
+    """The Kafka headers of every record of one request: when it was received, and its trace context if any."""
+    return [(RECEIVED_AT, str(received_at).encode()), *(traceparent or ())]
 
 
 def is_ndjson(content_type: str, body: bytes) -> bool:

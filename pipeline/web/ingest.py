@@ -21,7 +21,7 @@ from pipeline.app import app, settings
 from pipeline.tracing import forwarded_traceparent
 from pipeline.web.admission import Admission
 from pipeline.web.collect import (
-    GIF, Limits, Record, Refusal, Refused, batch_records, is_ndjson, pixel_event, pixel_record,
+    GIF, Limits, Record, Refusal, Refused, batch_records, ingest_headers, is_ndjson, pixel_event, pixel_record,
 )
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class Warnings:
 throttled = Warnings()
 
 
-async def write(records: Sequence[Record], headers: list[tuple[str, bytes]] | None) -> list[int]:
+async def write(records: Sequence[Record], headers: list[tuple[str, bytes]]) -> list[int]:
     """Write ``records`` to the raw topic; return the indexes of those the broker did not acknowledge in time.
 
     Nothing here cancels a send: a record handed to the producer may still be written after the
@@ -129,6 +129,10 @@ def unavailable(error: str, accepted: int, unconfirmed: Sequence[int] | str) -> 
     return answer(503, {"error": error, "accepted": accepted, "unconfirmed": unlisted}, RETRY_HEADERS)
 
 
+def received_now() -> int:
+    return int(time.time() * 1000)
+
+
 def client(request: web.Request) -> str:
     return request.remote or "unknown"
 
@@ -140,11 +144,12 @@ async def pixel(request: web.Request) -> web.Response:
         return unavailable("too many requests in flight", 0, [0])
     try:
         headers = request.headers
-        event = pixel_event(request.query, headers.get("User-Agent"), request.remote, headers.get("Referer"))
+        now = received_now()
+        event = pixel_event(request.query, headers.get("User-Agent"), request.remote, headers.get("Referer"), now)
         record = pixel_record(event, settings.max_event_bytes)
         if isinstance(record, Refused):
             return refuse(record)
-        unconfirmed = await write((record,), forwarded_traceparent(headers.get("traceparent")))
+        unconfirmed = await write((record,), ingest_headers(now, forwarded_traceparent(headers.get("traceparent"))))
     finally:
         pixels.release(who)
     if unconfirmed:
@@ -177,6 +182,7 @@ async def events(request: web.Request) -> web.Response:
 
 
 async def ingest(request: web.Request) -> web.Response:
+    now = received_now()  # when the request came, not when its body had arrived
     try:
         body = await read_body(request, LIMITS.max_body_bytes)
     except TimeoutError:
@@ -189,7 +195,7 @@ async def ingest(request: web.Request) -> web.Response:
     records = batch_records(body, is_ndjson(request.content_type, body), LIMITS)
     if isinstance(records, Refused):
         return refuse(records)
-    unconfirmed = await write(records, forwarded_traceparent(request.headers.get("traceparent")))
+    unconfirmed = await write(records, ingest_headers(now, forwarded_traceparent(request.headers.get("traceparent"))))
     if unconfirmed:
         error = f"the broker did not acknowledge {len(unconfirmed)} of {len(records)} event(s) in time"
         return unavailable(error, len(records) - len(unconfirmed), unconfirmed)

@@ -1,0 +1,83 @@
+"""The start-up check of topics, the pure part: what the brokers hold against the specs, and how to fix it."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from config.topics import topic_specs
+from pipeline.topiccheck import Found, create_failures, misfits, refusal
+
+BOOTSTRAP = "kafka-1:9092"
+SETTINGS = Settings()
+SPECS = topic_specs(SETTINGS)
+
+
+def as_specified(**changes: Found) -> dict[str, Found]:
+    found = {s.name: Found(s.name, s.partitions, s.config.get("cleanup.policy", "delete")) for s in SPECS}
+    found.update(changes)
+    return found
+
+
+def test_topics_as_specified_fit() -> None:
+    assert misfits(SPECS, as_specified(), BOOTSTRAP) == []
+
+
+def test_missing_topics_are_not_misfits_they_are_created() -> None:
+    assert misfits(SPECS, {}, BOOTSTRAP) == []
+
+
+def test_an_auto_created_coredata_updates_topic_is_refused_with_the_command_that_recreates_it() -> None:
+    (problem,) = misfits(SPECS, as_specified(**{"coredata.updates": Found("coredata.updates", 4)}), BOOTSTRAP)
+    assert (problem.topic, problem.has, problem.needs) == ("coredata.updates", "4 partition(s)", "1 partition(s)")
+    assert f"kafka-topics.sh --bootstrap-server {BOOTSTRAP} --delete --topic coredata.updates" in problem.fix
+    assert "ADTRACK_PARTITIONS" not in problem.fix  # core data is one partition by design
+
+
+def test_tracking_topics_that_all_agree_on_another_count_suggest_following_it() -> None:
+    found = {s.name: Found(s.name, 1, s.config.get("cleanup.policy", "delete")) for s in SPECS}
+    problems = misfits(SPECS, found, BOOTSTRAP)
+    assert {p.topic for p in problems} == {s.name for s in SPECS if s.scales}
+    assert all(p.fix.startswith("set ADTRACK_PARTITIONS=1 ") for p in problems)
+
+
+def test_a_state_changelog_partitioned_unlike_the_raw_topic_is_refused_without_suggesting_a_count() -> None:
+    state = SETTINGS.tracking_state_topic
+    problems = misfits(SPECS, as_specified(**{state: Found(state, 2, "compact")}), BOOTSTRAP)
+    assert [(p.topic, p.has, p.needs) for p in problems] == [(state, "2 partition(s)", "4 partition(s)")]
+    assert "ADTRACK_PARTITIONS" not in problems[0].fix
+
+
+def test_a_changelog_that_is_not_compacted_is_refused_with_the_command_that_compacts_it() -> None:
+    state = SETTINGS.tracking_state_topic
+    (problem,) = misfits(SPECS, as_specified(**{state: Found(state, 4, "delete")}), BOOTSTRAP)
+    assert (problem.has, problem.needs) == ("cleanup.policy=delete", "cleanup.policy=compact")
+    assert f"--entity-name {state} --add-config cleanup.policy=compact" in problem.fix
+
+
+def test_a_compacted_raw_topic_is_refused_because_compaction_would_drop_events() -> None:
+    (problem,) = misfits(SPECS, as_specified(**{"tracking.raw": Found("tracking.raw", 4, "compact")}), BOOTSTRAP)
+    assert (problem.topic, problem.needs) == ("tracking.raw", "cleanup.policy=delete")
+
+
+def test_policy_lists_compare_as_sets() -> None:
+    state = SETTINGS.tracking_state_topic
+    specs = [s for s in SPECS if s.name == state]
+    assert misfits(specs, {state: Found(state, 4, "compact")}, BOOTSTRAP) == []
+    assert len(misfits(specs, {state: Found(state, 4, "compact,delete")}, BOOTSTRAP)) == 1
+
+
+def test_the_refusal_is_one_message_naming_every_topic() -> None:
+    found = as_specified(**{"coredata.updates": Found("coredata.updates", 4), "tracking.raw": Found("tracking.raw", 2)})
+    message = refusal(misfits(SPECS, found, BOOTSTRAP))
+    assert message.startswith("2 topic(s) do not fit")
+    assert "'coredata.updates' has 4 partition(s)" in message and "'tracking.raw' has 2 partition(s)" in message
+
+
+def test_create_failures_name_the_topic_and_the_brokers_error_but_not_an_existing_topic() -> None:
+    answer = [
+        ("tracking.raw", 0, None),
+        ("coredata.updates", 36, "Topic with this name already exists."),
+        ("tracking.dlq", 38, "Replication factor: 3 larger than available brokers: 1."),
+    ]
+    assert create_failures(answer) == [
+        "tracking.dlq: Replication factor: 3 larger than available brokers: 1. (Kafka error code 38)"
+    ]
