@@ -204,8 +204,8 @@ def test_an_overloaded_post_answers_503_saying_no_event_was_written(exposed: Wor
 
 def test_faust_views_when_turned_on_answer_404_for_what_they_cannot_find(exposed: Worker) -> None:
     port = exposed.web_port
-    assert "tracking-spend" in {t["name"] for t in call(port, "GET", "/table/").json()}
-    for path in ["/table/nonexistent/", "/table/nonexistent/x/", "/table/tracking-spend/no-such-campaign/",
+    assert "coredata-campaign" in {t["name"] for t in call(port, "GET", "/table/").json()}
+    for path in ["/table/nonexistent/", "/table/nonexistent/x/", "/table/coredata-campaign/no-such-campaign/",
                  "/table/subscription-delivered/x/", "/router/nonexistent/", "/router/nonexistent/x/"]:
         answer = call(port, "GET", path)
         assert answer.status == 404, (path, answer.status)

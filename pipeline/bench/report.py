@@ -59,6 +59,9 @@ def table(figures: dict[str, Any]) -> str:
         rows.append((f"soak {soak['seconds']:.0f} s at {_n(soak['rate'])}/s",
                      f"RSS {samples[0][1]:.0f} -> {samples[-1][1]:.0f} MiB, "
                      f"{soak['rss_slope_mib_per_min']:+.2f} MiB/min after {soak['warm_up_s']:.0f} s"))
+        if store := soak.get("store_mib"):
+            rows.append(("state store on disk", f"{store[0][1]:.1f} -> {store[-1][1]:.1f} MiB, "
+                                                f"{soak['store_slope_mib_per_min']:+.2f} MiB/min after warm-up"))
     if restore := figures.get("restore"):
         what = (f"{_n(restore['restored_rows'])} rows in {restore['seconds']:.1f} s "
                 f"({_n(restore['rows_per_s'])} rows/s)" if restore["available"] else "unavailable (no restore line)")
