@@ -86,4 +86,5 @@ import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
 import pipeline.web.listener  # noqa: E402,F401
 import pipeline.web.pages  # noqa: E402,F401
+import pipeline.web.probes  # noqa: E402,F401
 import pipeline.web.scrape  # noqa: E402,F401
