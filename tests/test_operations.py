@@ -8,15 +8,13 @@ from collections.abc import Iterable
 
 import orjson
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests import factories
 from tests.harness import Answer, Kafka, Worker, call, unique, wait_until
+from tests.scrape import caught_up, scrape, total
 from tests.world import World, subscribe
 
 pytestmark = pytest.mark.integration
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +32,6 @@ def started(make_worker, kafka: Kafka) -> tuple[Worker, list[Answer]]:
 
     wait_until(ready, 90, "/ready to answer 200", interval=0.2)
     return worker.wait_ready(), seen
-
-
-def scrape(worker: Worker) -> Samples:
-    answer = call(worker.web_port, "GET", "/metrics")
-    assert answer.status == 200
-    assert answer.headers["Content-Type"].startswith("text/plain; version=")
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(answer.body.decode())
-            for sample in family.samples}
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum of ``name``'s samples whose labels include ``labels``."""
-    return sum(value for (sample, found), value in samples.items()
-               if sample == name and set(labels.items()) <= set(found))
 
 
 def test_ready_answers_503_with_its_reasons_until_the_worker_is_ready_then_200(started) -> None:
@@ -115,7 +98,7 @@ def test_every_family_moves_while_traffic_flows(started, kafka: Kafka) -> None:
 def test_consumer_lag_counts_what_the_tracking_group_has_not_committed(started, kafka: Kafka) -> None:
     worker, _ = started
     # Once every event so far is processed and committed, no partition lags.
-    wait_until(lambda: total(scrape(worker), "adtrack_consumer_lag") == 0, 30, "the lag to reach 0", interval=0.5)
+    wait_until(lambda: caught_up(worker), 30, "the lag to reach 0", interval=0.5)
 
 
 def json_lines(log: bytes) -> Iterable[dict]:

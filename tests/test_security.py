@@ -21,6 +21,7 @@ import pytest
 from pipeline import control
 from tests import factories
 from tests.harness import Kafka, Worker, answer_on, call, closed_by_server, connect, unique, wait_until
+from tests.scrape import caught_up
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -250,6 +251,7 @@ def send_marked_traffic(worker: Worker, kafka: Kafka, marker: str) -> None:
     assert {r.value for r in dead} >= set(poison.values()) - {poison["two_mb"]}
     assert any(poison["two_mb"].startswith(r.value) and r.headers.get("dlq.truncated") for r in dead)
     # The log does speak of these events: how many, and where (topic, partition, offset), not what they held.
+    wait_until(lambda: caught_up(worker), 30, "the worker to commit every raw record", interval=0.5)
     worker.stop()
     counted = re.findall(rb"dead-lettered (\d+) records? as \w+, e\.g\. [\w.]+\[\d+\]@\d+", worker.log())
     assert sum(int(n) for n in counted) >= len(poison)
