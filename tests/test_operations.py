@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import orjson
 import pytest
 
+from pipeline.broker import EmbeddedBroker
 from tests import factories
 from tests.harness import Answer, Kafka, Worker, call, unique, wait_until
 from tests.scrape import caught_up, scrape, total
@@ -41,6 +42,22 @@ def test_ready_answers_503_with_its_reasons_until_the_worker_is_ready_then_200(s
         assert answer.json()["reasons"]
     assert seen[-1].json()["status"] == "ready"
     assert call(worker.web_port, "GET", "/healthz").json() == {"status": "alive"}
+
+
+def test_ready_answers_503_naming_the_broker_once_no_broker_answers(make_worker, artifacts) -> None:
+    with EmbeddedBroker(log_path=artifacts / "lonely-broker.log") as lonely:
+        worker = make_worker("lonely", KAFKA_BOOTSTRAP_SERVERS=lonely.bootstrap, ADTRACK_APP_ID=unique("lonely"))
+        worker.start().wait_ready()
+        wait_until(lambda: call(worker.web_port, "GET", "/ready").status == 200, 30, "/ready to answer 200")
+    answer = wait_until(lambda: unready(worker), 30, "/ready to answer 503", interval=0.5)
+    assert any("KAFKA_BOOTSTRAP_SERVERS" in reason for reason in answer.json()["reasons"])
+    assert call(worker.web_port, "GET", "/healthz").status == 200  # alive all the same
+    worker.stop()
+
+
+def unready(worker: Worker) -> Answer | None:
+    answer = call(worker.web_port, "GET", "/ready")
+    return answer if answer.status == 503 else None
 
 
 def test_metrics_and_probes_stay_off_the_public_listener(started) -> None:
@@ -107,9 +124,10 @@ def json_lines(log: bytes) -> Iterable[dict]:
 
 
 def test_every_log_line_is_one_json_object(started) -> None:
-    # Last: it stops the worker to read its whole log.
+    # Last of the tests on this worker: it stops the worker to read its whole log.
     worker, _ = started
     worker.stop()
     lines = list(json_lines(worker.log()))
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert any(line["message"].endswith("Ready") for line in lines)  # Faust's own lines are JSON too
+
