@@ -62,8 +62,11 @@ def unready(worker: Worker) -> Answer | None:
 
 def test_metrics_and_probes_stay_off_the_public_listener(started) -> None:
     worker, _ = started
+    before = total(scrape(worker), "adtrack_ingest_requests_total", endpoint="other", status="404")
     for path in ("/metrics", "/ready"):
         assert call(worker.ingest_port, "GET", path).status == 404
+    # Counted, under one label for every path that is no endpoint (a client cannot mint label values).
+    assert total(scrape(worker), "adtrack_ingest_requests_total", endpoint="other", status="404") == before + 2
 
 
 def test_every_family_moves_while_traffic_flows(started, kafka: Kafka) -> None:

@@ -4,6 +4,7 @@ It serves ingest (``GET``/``HEAD /t.gif``, ``POST /events``) and a liveness prob
 ``ADTRACK_INGEST_BIND``:``ADTRACK_INGEST_PORT``, and nothing else: the pages, their JSON twins and
 Faust's own views stay on the worker's internal web server (``WEB_BIND``:``WEB_PORT``). It starts
 and stops with the Faust app, with the same guards as the internal server (``pipeline.web.guard``).
+Every answer is counted in ``adtrack_ingest_requests_total`` (``pipeline.metrics``).
 """
 
 from __future__ import annotations
