@@ -28,9 +28,14 @@ def where(message: Any) -> str:
     return f"{message.topic}[{message.partition}]@{message.offset}"
 
 
+def located(message: Any) -> dict[str, Any]:
+    """``extra=`` of a log line about ``message``: its own fields in JSON logs (``pipeline.logs``)."""
+    return {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+
+
 async def dead_letter(topic: Any, message: Any, reason: str, error: str, stage: str) -> None:
     """Write ``message``'s dead letter to ``topic``, or raise DeadLetterError: never skip it."""
-    log.debug("dead-lettering %s: %s: %s", where(message), reason, error)
+    log.debug("dead-lettering %s: %s: %s", where(message), reason, error, extra=located(message))
     key, value, headers = dead_letter_record(
         message, reason=reason, error=error, stage=stage, at=int(time.time() * 1000), limit=LIMIT
     )
@@ -55,8 +60,8 @@ async def handle_or_dead_letter(
             raise
         except Exception as exc:
             # The exception may quote the payload: its text and traceback only at debug level.
-            log.error("failed to process %s: %s", where(message), type(exc).__name__)
-            log.debug("failed to process %s", where(message), exc_info=True)
+            log.error("failed to process %s: %s", where(message), type(exc).__name__, extra=located(message))
+            log.debug("failed to process %s", where(message), exc_info=True, extra=located(message))
             await dead_letter(message, "error", f"{type(exc).__name__}: {exc}", stage)
     except DeadLetterError as exc:
         stop_without_commit(exc)

@@ -30,7 +30,7 @@ from mode import Service
 from config.clients import aiokafka_options
 from config.topics import DLQ_MAX_BYTES
 from agents import deadletters
-from pipeline import batch, control
+from pipeline import batch, control, metrics
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
@@ -68,6 +68,7 @@ class Flight:
     logged: dict[int, tuple[Sealed, list[Ack]]] = dataclasses.field(default_factory=dict)
     offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)
     result: batch.Result = dataclasses.field(default_factory=batch.Result)
+    fetched_at: float = dataclasses.field(default_factory=time.monotonic)  # made right after the fetch
 
 
 class Listener(ConsumerRebalanceListener):
@@ -243,6 +244,8 @@ class Tracking(Service):
             await self._commit()
         for (outcome, campaign_id), n in flight.result.counts.items():
             stats.count(outcome, campaign_id, n)
+        if flight.offsets:  # an empty fetch is no batch
+            metrics.count_batch(flight.result.counts.items(), time.monotonic() - flight.fetched_at)
 
     async def _commit(self) -> None:
         """Commit the input offsets of every batch landed so far."""

@@ -136,6 +136,9 @@ class Settings:
         4,
         "POST /events requests in flight per client address (0: no limit); more get 503.",
     )
+    log_format: str = _setting(
+        "ADTRACK_LOG_FORMAT", "text", "text, or json: one JSON object per log line (README, Operations)."
+    )
     broker_check_timeout_s: float = _setting(
         "ADTRACK_BROKER_CHECK_TIMEOUT_S", 15.0, "Start-up check: the brokers must answer within this, else a clear error."
     )

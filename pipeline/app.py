@@ -20,6 +20,7 @@ from faust.exceptions import AlreadyConfiguredWarning
 from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
+from pipeline import logs
 from pipeline.admin import check_brokers, ensure_topics
 from pipeline.recovery import TableManager
 from pipeline.transport import Transport
@@ -79,7 +80,10 @@ app = AdtrackApp(
     table_standby_replicas=0,
     # Seeks stream partitions before resuming them after a rebalance (pipeline/recovery.py).
     TableManager=TableManager,
+    logging_config=logs.logging_config(settings.log_format),
 )
+if settings.log_format == "json":
+    logs.json_everywhere()
 
 # Register the tables and agents (they import ``app`` from here).
 import agents.coredata  # noqa: E402,F401
@@ -87,3 +91,5 @@ import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
 import pipeline.web.listener  # noqa: E402,F401
 import pipeline.web.pages  # noqa: E402,F401
+import pipeline.web.probes  # noqa: E402,F401
+import pipeline.web.scrape  # noqa: E402,F401

@@ -6,7 +6,7 @@
   one client do not make another client's POST 503; every refusal lists the events not written.
 - Logs: every way an event can go (accepted, rejected, each kind of dead letter, refused at the HTTP
   door, a client gone mid-body) is taken by events whose payload carries one marker; the worker's
-  whole log must contain neither the marker nor a traceback.
+  whole log must contain neither the marker nor a traceback, in plain text and in JSON lines.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from pipeline import control
 from tests import factories
 from tests.harness import Kafka, Worker, answer_on, call, closed_by_server, connect, unique, wait_until
+from tests.scrape import caught_up
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -214,48 +215,67 @@ def test_faust_views_when_turned_on_answer_404_for_what_they_cannot_find(exposed
     assert b"Traceback" not in exposed.log()
 
 
-def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) -> None:
+def send_marked_traffic(worker: Worker, kafka: Kafka, marker: str) -> None:
+    """Events whose payload carries ``marker`` down every way an event can go; returns once each has gone."""
     world = World(kafka)
     ids = world.campaign()
     raw = kafka.settings.topic_raw
-    accepted = world.send_event(ids, user_agent=f"Mozilla/5.0 {MARKER}", url=f"https://{MARKER}.example/")
-    rejected = world.send_event((unique("cmp"), ids[1], ids[2]), url=f"https://{MARKER}.example/")
+    accepted = world.send_event(ids, user_agent=f"Mozilla/5.0 {marker}", url=f"https://{marker}.example/")
+    rejected = world.send_event((unique("cmp"), ids[1], ids[2]), url=f"https://{marker}.example/")
     poison = {
-        "malformed": f'{{"event_id": "{MARKER}", '.encode(),
-        "not_object": orjson.dumps([MARKER]),
-        "schema": orjson.dumps(factories.event(*ids, ts=MARKER)),
-        "oversized": orjson.dumps(factories.event(*ids, url=MARKER * (kafka.settings.max_event_bytes // len(MARKER)))),
-        "bad_utf8": MARKER.encode() + b"\xff\xfe",
+        "malformed": f'{{"event_id": "{marker}", '.encode(),
+        "not_object": orjson.dumps([marker]),
+        "schema": orjson.dumps(factories.event(*ids, ts=marker)),
+        "oversized": orjson.dumps(factories.event(*ids, url=marker * (kafka.settings.max_event_bytes // len(marker)))),
+        "bad_utf8": marker.encode() + b"\xff\xfe",
     }
     for value in poison.values():
         kafka.send(raw, value, key=ids[0])
     # Past the producer's limit (cut in its dead letter), and a barrier nobody signed.
-    poison["two_mb"] = orjson.dumps(factories.event(*ids, url=MARKER * (2 * 1024 * 1024 // len(MARKER))))
+    poison["two_mb"] = orjson.dumps(factories.event(*ids, url=marker * (2 * 1024 * 1024 // len(marker))))
     kafka.send(raw, poison["two_mb"], key=ids[0])
-    poison["forged_barrier"] = control.encode_barrier([("campaign", MARKER, 10**9)])
+    poison["forged_barrier"] = control.encode_barrier([("campaign", marker, 10**9)])
     kafka.send(raw, poison["forged_barrier"], key=ids[0], headers=[(control.CONTROL_HEADER, control.BARRIER)])
-    forged_kind = world.send_event(ids, headers=[(control.CONTROL_HEADER, MARKER.encode())],
-                                   user_agent=f"Mozilla/5.0 {MARKER}")
-    port = logged.ingest_port
-    pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": MARKER})
-    assert call(port, "GET", pixel, User_Agent=f"Mozilla/5.0 {MARKER}", Referer=f"https://{MARKER}.example/").status == 200
+    forged_kind = world.send_event(ids, headers=[(control.CONTROL_HEADER, marker.encode())],
+                                   user_agent=f"Mozilla/5.0 {marker}")
+    port = worker.ingest_port
+    pixel = "/t.gif?" + urllib.parse.urlencode({"e": unique("ev"), "c": ids[0], "p": ids[1], "s": marker})
+    assert call(port, "GET", pixel, User_Agent=f"Mozilla/5.0 {marker}", Referer=f"https://{marker}.example/").status == 200
     too_long = "x" * kafka.settings.web_max_line_bytes
-    assert call(port, "GET", pixel, User_Agent=f"{MARKER} {too_long}").status == 400
+    assert call(port, "GET", pixel, User_Agent=f"{marker} {too_long}").status == 400
 
     assert world.outcome(accepted["event_id"])[0] == "accepted"
     assert world.outcome(forged_kind["event_id"])[0] == "accepted"
     assert world.outcome(rejected["event_id"])[0] == "rejected"
-    dead = kafka.wait_for(kafka.settings.topic_dlq, lambda r: MARKER.encode() in (r.value or b""), count=len(poison))
+    dead = kafka.wait_for(kafka.settings.topic_dlq, lambda r: marker.encode() in (r.value or b""), count=len(poison))
     assert {r.value for r in dead} >= set(poison.values()) - {poison["two_mb"]}
     assert any(poison["two_mb"].startswith(r.value) and r.headers.get("dlq.truncated") for r in dead)
-    logged.stop()
-
-    log = logged.log()
     # The log does speak of these events: how many, and where (topic, partition, offset), not what they held.
-    counted = re.findall(rb"dead-lettered (\d+) records? as \w+, e\.g\. [\w.]+\[\d+\]@\d+", log)
+    wait_until(lambda: caught_up(worker), 30, "the worker to commit every raw record", interval=0.5)
+    worker.stop()
+    counted = re.findall(rb"dead-lettered (\d+) records? as \w+, e\.g\. [\w.]+\[\d+\]@\d+", worker.log())
     assert sum(int(n) for n in counted) >= len(poison)
-    assert MARKER.encode() not in log
+
+
+def assert_clean(log: bytes, marker: str) -> None:
+    assert marker.encode() not in log
     assert SECRET.encode() not in log
     # Hostile clients (cut connections, slow or half-sent requests, refused overload) are no errors.
     assert b"Traceback" not in log and b"ERROR" not in log
 
+
+def test_no_payload_and_no_secret_reaches_the_log(logged: Worker, kafka: Kafka) -> None:
+    send_marked_traffic(logged, kafka, MARKER)
+    assert_clean(logged.log(), MARKER)
+
+
+def test_json_logs_are_one_object_per_line_with_no_payload_and_no_secret(make_worker, kafka: Kafka) -> None:
+    # A group of its own, so that it alone takes the traffic, and a marker of its own.
+    worker = make_worker("hygiene-json", ADTRACK_APP_ID=unique("json-logs"), ADTRACK_LOG_FORMAT="json",
+                         KAFKA_SASL_PASSWORD=SECRET).start().wait_ready()
+    marker = unique("payload-marker")
+    send_marked_traffic(worker, kafka, marker)
+    log = worker.log()
+    for line in log.splitlines():
+        assert {"time", "level", "logger", "message"} <= set(orjson.loads(line)), line
+    assert_clean(log, marker)

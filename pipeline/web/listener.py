@@ -4,6 +4,7 @@ It serves ingest (``GET``/``HEAD /t.gif``, ``POST /events``) and a liveness prob
 ``ADTRACK_INGEST_BIND``:``ADTRACK_INGEST_PORT``, and nothing else: the pages, their JSON twins and
 Faust's own views stay on the worker's internal web server (``WEB_BIND``:``WEB_PORT``). It starts
 and stops with the Faust app, with the same guards as the internal server (``pipeline.web.guard``).
+Every answer is counted in ``adtrack_ingest_requests_total`` (``pipeline.metrics``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,34 @@ import logging
 import mode
 from aiohttp import web
 
+from pipeline import metrics
 from pipeline.app import app, settings
 from pipeline.web import ingest
 from pipeline.web.guard import guarded_runner
+from pipeline.web.server import Handler
 
 log = logging.getLogger(__name__)
 
 
+@web.middleware
+async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Counts every answer by endpoint and status; a path that is no endpoint counts as ``other``."""
+    resource = request.match_info.route.resource
+    endpoint = resource.canonical if resource is not None else "other"
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.ingest_requests.labels(endpoint, str(status)).inc()
+
+
 def routes() -> web.Application:
-    public = web.Application()
+    public = web.Application(middlewares=[counted])
     router = public.router
     # HEAD first: aiohttp would otherwise answer HEAD with the GET handler, which records an event.
     router.add_route("HEAD", "/t.gif", ingest.pixel_head)

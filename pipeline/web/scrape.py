@@ -1,0 +1,75 @@
+"""``GET /metrics`` on the worker's internal web server: Prometheus text of ``pipeline.metrics.registry``.
+
+What the hot paths count is in ``pipeline.metrics``; what is read at scrape time is collected here:
+consumer lag per partition of the raw topic (the tracking group's committed offsets against the end
+offsets, shared with the dashboard's one-second cache), tracking state held, live core-data rows,
+core-data updates by result and notifications delivered per subscription.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from agents.coredata import counts as coredata_counts
+from pipeline.app import app
+from pipeline.metrics import registry
+from pipeline.state.held import held
+from pipeline.web.pages import changelog_tp, coredata_cache, lag_or_why, live_counts
+from tables.subscriptions import delivered
+
+
+class ScrapeTime:
+    """The values read when Prometheus scrapes; the async ones are fetched by the view just before."""
+
+    def __init__(self) -> None:
+        self.lag: list[dict[str, Any]] = []
+        self.coredata_rows: dict[str, int] = {}
+
+    async def refresh(self) -> None:
+        lag = await lag_or_why()
+        self.lag = lag if isinstance(lag, list) else []  # unknown lag is left out, not reported as 0
+        self.coredata_rows = await coredata_cache.get("counts", live_counts)
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily("adtrack_consumer_lag", "Records of tracking.raw not yet committed by the "
+                                "tracking group, per partition.", labels=["partition"])
+        for row in self.lag:
+            lag.add_metric([str(row["partition"])], row["lag"])
+        yield lag
+        yield GaugeMetricFamily("adtrack_partitions_held", "Partitions of tracking.raw whose state this worker "
+                                "holds.", value=len(held.states))
+        yield GaugeMetricFamily("adtrack_spend_rows", "Campaigns with spend in the state this worker holds.",
+                                value=sum(len(state.spend_rows()) for state in held.states.values()))
+        rows = GaugeMetricFamily("adtrack_coredata_rows", "Live core-data rows per entity.", labels=["entity"])
+        for entity, n in self.coredata_rows.items():
+            rows.add_metric([entity], n)
+        yield rows
+        updates = CounterMetricFamily("adtrack_coredata_updates", "Core-data updates by result (applied, ignored, "
+                                      "republished, dead_lettered) on this worker.", labels=["result"])
+        for result in ("applied", "ignored", "republished", "dead_lettered"):
+            updates.add_metric([result], coredata_counts[result])
+        yield updates
+        notifications = CounterMetricFamily("adtrack_notifications", "Notifications delivered per subscription, "
+                                            "reported by the worker that delivers them.", labels=["subscription"])
+        if app.assignor.is_active(changelog_tp(delivered, 0)):  # elsewhere the counts may be stale
+            for name, n in delivered.items():
+                notifications.add_metric([name], n)
+        yield notifications
+
+
+scrape_time = ScrapeTime()
+registry.register(scrape_time)
+
+
+@app.page("/metrics")
+class Metrics(View):
+    async def get(self, request: Request) -> Response:
+        await scrape_time.refresh()
+        # In the headers: aiohttp refuses a content_type argument that names a charset.
+        return self.bytes(generate_latest(registry),
+                          headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
