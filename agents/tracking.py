@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections import defaultdict
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,6 @@ from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import Ack, last_offset, send_records
-from pipeline.kafka.partitioning import home_partition
 from pipeline.rules import Limits
 from pipeline.state.changelog import restore
 from pipeline.state.held import held
@@ -52,6 +51,8 @@ DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, s
                                   settings.topic_rejected)
 #: Records per fetch, all partitions together: one batch's state changes fit one changelog record batch.
 MAX_RECORDS = 2000
+#: Batches processed and on their way at once: the next fetches are processed while the producer waits.
+MAX_IN_FLIGHT = 3
 PRODUCER_BATCH_BYTES = 1 << 20
 EXPIRE_EVERY_S = 1.0
 
@@ -64,11 +65,18 @@ def now_ms() -> int:
 class Flight:
     """A processed batch whose records are on their way: what to do once they are acknowledged."""
 
-    acks: list[Ack] = dataclasses.field(default_factory=list)
-    logged: dict[int, tuple[Sealed, list[Ack]]] = dataclasses.field(default_factory=dict)
+    now: int
+    sealed: dict[int, Sealed] = dataclasses.field(default_factory=dict)
     offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)
     result: batch.Result = dataclasses.field(default_factory=batch.Result)
     fetched_at: float = dataclasses.field(default_factory=time.monotonic)  # made right after the fetch
+    #: filled by the sending task: every record batch's ack, and those of each state changelog partition
+    acks: list[Ack] = dataclasses.field(default_factory=list)
+    logged: dict[int, list[Ack]] = dataclasses.field(default_factory=dict)
+    sent: asyncio.Future | None = None
+
+    def acknowledged(self) -> bool:
+        return self.sent is not None and self.sent.done() and all(future.done() for future, _ in self.acks)
 
 
 class Listener(ConsumerRebalanceListener):
@@ -92,7 +100,7 @@ class Tracking(Service):
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()  # held while a batch is handled, and by the rebalance callbacks
-        self._flight: Flight | None = None
+        self._flights: deque[Flight] = deque()  # oldest first
         self._committable: dict[TopicPartition, int] = {}  # processed, written, not committed yet
         self._committed_at = time.monotonic()
         self._stopping = False
@@ -108,7 +116,7 @@ class Tracking(Service):
         async with self._lock:
             self._stopping = True
             try:
-                await self._land()  # the batch in flight is committed before the group is left
+                await self._land_all()  # the batches in flight are committed before the group is left
                 await self._commit()
             except Exception as exc:  # processed again after a restart, like after a crash
                 log.warning("tracking stopped with its last batch uncommitted: %s: %s", type(exc).__name__, exc)
@@ -131,9 +139,9 @@ class Tracking(Service):
                 async with self._lock:
                     if self._stopping:
                         break
-                    flight = await self._launch(fetched)
-                    await self._land()
-                    self._flight = flight
+                    await self._launch(fetched)
+                    while self._flights and (len(self._flights) > MAX_IN_FLIGHT or self._flights[0].acknowledged()):
+                        await self._land_oldest()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -144,7 +152,11 @@ class Tracking(Service):
                          type(exc).__name__, exc)
             for state in self.states.values():
                 state.discard()
-            self._flight, self._committable = None, {}
+            for flight in self._flights:
+                if flight.sent is not None:
+                    flight.sent.cancel()
+            self._flights.clear()
+            self._committable = {}
             await app.crash(exc)
 
     async def _start_clients(self) -> None:
@@ -157,7 +169,8 @@ class Tracking(Service):
         if not current:
             log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
         options = aiokafka_options(settings)
-        self.producer = AIOKafkaProducer(acks="all", linger_ms=settings.producer_linger_ms,
+        # No linger: what it sends are whole record batches already, waiting would only add latency.
+        self.producer = AIOKafkaProducer(acks="all", linger_ms=0,
                                          max_batch_size=PRODUCER_BATCH_BYTES, max_request_size=DLQ_MAX_BYTES,
                                          **options)
         await self.producer.start()
@@ -181,7 +194,7 @@ class Tracking(Service):
 
     async def revoke(self, partitions: set[int]) -> None:
         async with self._lock:
-            await self._land()
+            await self._land_all()
             await self._commit()
             for p in partitions:
                 state = self.states.pop(p, None)
@@ -192,10 +205,17 @@ class Tracking(Service):
         async with self._lock:
             if self._stopping:
                 return  # leaving the group: nothing to restore
-            for p in sorted(partitions - set(self.states)):
-                store = PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}")
-                await restore(settings.tracking_state_topic, p, store, aiokafka_options(settings), settings.topic_raw)
-                self.states[p] = PartitionState(p, store)
+            new = sorted(partitions - set(self.states))
+            stores = {p: PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}") for p in new}
+            started = time.monotonic()
+            rows = await asyncio.gather(*(
+                restore(settings.tracking_state_topic, p, stores[p], aiokafka_options(settings), settings.topic_raw)
+                for p in new))
+            for p in new:
+                self.states[p] = PartitionState(p, stores[p])
+            if new:
+                log.info("restored tracking state: %d rows of %d partitions in %.2f s", sum(rows), len(new),
+                         time.monotonic() - started)
             if self.assignor is not None:
                 held.owners = dict(self.assignor.owners)
             log.info("tracking assigned %s partitions %s", settings.topic_raw, sorted(partitions))
@@ -205,40 +225,55 @@ class Tracking(Service):
 
     # ---- batches ------------------------------------------------------------------------------
 
-    async def _launch(self, fetched: dict[TopicPartition, list[Any]]) -> Flight:
-        """Process a fetch and send its outputs and state changes; nothing waits for an ack here."""
-        now = now_ms()
-        flight = Flight()
+    async def _launch(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        """Process a fetch and start sending its outputs and state changes, after the batches before it."""
+        flight = Flight(now_ms())
         for tp, records in fetched.items():
             state = self.states.get(tp.partition)
             if state is None or not records:
                 continue  # revoked since the fetch: its new owner reads these records
-            await self._process(records, state, now, flight.result)
+            await self._process(records, state, flight.now, flight.result)
             flight.offsets[tp] = records[-1].offset + 1
         for p, state in self.states.items():
             if time.monotonic() - self._expired_at.get(p, 0.0) >= EXPIRE_EVERY_S:
                 self._expired_at[p] = time.monotonic()
-                state.expire(now)
+                state.expire(flight.now)
             sealed = state.seal()
             if sealed is not None:
-                acks = await send_records(self.producer, settings.tracking_state_topic, p,
-                                         [(key, value, ()) for key, value in sealed.changes], DLQ_MAX_BYTES)
-                flight.logged[p] = (sealed, acks)
-                flight.acks.extend(acks)
-        flight.acks.extend(await self._send_outputs(flight.result.outputs))
+                flight.sealed[p] = sealed
         for letter in flight.result.dead_letters:
             flight.result.counts[f"dlq:{letter.reason}", None] += 1
-            flight.acks.append((await self._send_dead_letter(letter, now), 1))
-        return flight
+        previous = self._flights[-1].sent if self._flights else None
+        flight.sent = asyncio.ensure_future(self._send(flight, previous))
+        self._flights.append(flight)
 
-    async def _land(self) -> None:
-        """Wait for the batch in flight to be acknowledged; then store its changes and commit its input."""
-        flight, self._flight = self._flight, None
-        if flight is None:
-            return
+    async def _send(self, flight: Flight, previous: asyncio.Future | None) -> None:
+        """Hand a batch's records to the producer once the batch before it is handed over (order per partition).
+
+        The producer takes one record batch per partition at a time, so this may wait; the processing of
+        the next fetches goes on meanwhile.
+        """
+        assert self.producer is not None
+        if previous is not None:
+            await previous  # its failure is this one's too: nothing after a failed batch is sent
+        for p, sealed in flight.sealed.items():
+            acks = await send_records(self.producer, settings.tracking_state_topic, p, sealed.records, DLQ_MAX_BYTES)
+            flight.logged[p] = acks
+            flight.acks.extend(acks)
+        for (topic, partition), records in flight.result.outputs.items():
+            flight.acks.extend(await send_records(self.producer, topic, partition, records, DLQ_MAX_BYTES))
+        for letter in flight.result.dead_letters:
+            flight.acks.append((await self._send_dead_letter(letter, flight.now), 1))
+
+    async def _land_oldest(self) -> None:
+        """Wait for the oldest batch in flight to be acknowledged; then store its changes, mark its input done."""
+        flight = self._flights[0]
+        assert flight.sent is not None
+        await flight.sent
         await asyncio.gather(*(future for future, _ in flight.acks))
-        for p, (sealed, acks) in flight.logged.items():
-            self.states[p].written(sealed, last_offset(acks))
+        self._flights.popleft()
+        for p, sealed in flight.sealed.items():
+            self.states[p].written(sealed, last_offset(flight.logged[p]))
         self._committable.update(flight.offsets)
         if time.monotonic() - self._committed_at >= settings.commit_interval_s:
             await self._commit()
@@ -246,6 +281,10 @@ class Tracking(Service):
             stats.count(outcome, campaign_id, n)
         if flight.offsets:  # an empty fetch is no batch
             metrics.count_batch(flight.result.counts.items(), time.monotonic() - flight.fetched_at)
+
+    async def _land_all(self) -> None:
+        while self._flights:
+            await self._land_oldest()
 
     async def _commit(self) -> None:
         """Commit the input offsets of every batch landed so far."""
@@ -266,7 +305,7 @@ class Tracking(Service):
             return memo[key]
 
         context = batch.Context(LIMITS, settings.max_event_bytes, self._partitions[settings.topic_raw],
-                                DESTINATIONS, lookup)
+                                DESTINATIONS, self._partitions, lookup)
         segment: list[Any] = []
         for record in records:
             kind = control.classify(record.headers, record.value, CONTROL_KEY)
@@ -281,18 +320,6 @@ class Tracking(Service):
             else:  # a barrier we did not write holds nothing
                 result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
         batch.process(segment, state, context, now, result)
-
-    async def _send_outputs(self, outputs: list[batch.Output]) -> list[Ack]:
-        grouped: dict[tuple[str, int], list[tuple[bytes | None, bytes | None, Any]]] = defaultdict(list)
-        for output in outputs:
-            partition = output.partition
-            if partition is None:
-                partition = home_partition(output.key.decode(), self._partitions[output.destination])
-            grouped[output.destination, partition].append((output.key, output.value, output.headers))
-        acks = []
-        for (topic, partition), records in grouped.items():
-            acks.extend(await send_records(self.producer, topic, partition, records, DLQ_MAX_BYTES))
-        return acks
 
     async def _send_dead_letter(self, letter: batch.DeadLetter, now: int) -> asyncio.Future:
         """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""

@@ -12,9 +12,9 @@ is neither a duplicate nor charged again; its output repeats the budget left tha
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -29,6 +29,7 @@ from pipeline.state.records import NO_SPEND, AcceptedEvent, Spend
 from pipeline.tracing import trace_id
 
 NO_LIMIT = 1 << 62
+_UNKNOWN = object()
 Headers = Sequence[tuple[str, bytes]]
 
 
@@ -41,14 +42,8 @@ class RawRecord(Protocol):
     headers: Headers
 
 
-class Output(NamedTuple):
-    """A record to write to ``destination`` (a topic name); ``partition`` None: the key's home partition."""
-
-    destination: str
-    key: bytes | None
-    value: bytes | None
-    headers: Headers
-    partition: int | None = None
+#: A record to write: key, value, headers.
+Out = tuple[bytes | None, bytes | None, Headers]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,7 +66,8 @@ class Destinations:
 
 @dataclasses.dataclass
 class Result:
-    outputs: list[Output] = dataclasses.field(default_factory=list)
+    #: (topic, partition) -> records, in order: what the caller sends as record batches
+    outputs: dict[tuple[str, int], list[Out]] = dataclasses.field(default_factory=lambda: defaultdict(list))
     dead_letters: list[DeadLetter] = dataclasses.field(default_factory=list)
     #: (outcome, campaign_id or None): ``accepted``, ``rejected:<reason>``, ``rerouted``
     counts: Counter[tuple[str, str | None]] = dataclasses.field(default_factory=Counter)
@@ -81,8 +77,10 @@ class Result:
 class Context:
     limits: Limits
     max_event_bytes: int
-    partitions: int
+    partitions: int  # of the raw topic
     destinations: Destinations
+    #: partitions of each output topic: an output goes to its campaign's home partition there
+    output_partitions: dict[str, int]
     #: (entity, id) -> live data or None; the caller memoises it for the batch
     lookup: Callable[[str, str], dict[str, Any] | None]
 
@@ -99,8 +97,8 @@ def process(records: Sequence[RawRecord], state: PartitionState, context: Contex
         home = home_partition(event["campaign_id"], context.partitions)
         if home != record.partition:
             result.counts["rerouted", None] += 1
-            result.outputs.append(Output(context.destinations.raw, event["campaign_id"].encode(), record.value,
-                                         record.headers, home))
+            result.outputs[context.destinations.raw, home].append(
+                (event["campaign_id"].encode(), record.value, record.headers))
             continue
         decoded.append((record, event))
     if decoded:
@@ -119,11 +117,16 @@ class _Judge:
     def __init__(self, state: PartitionState, context: Context, now: int, result: Result) -> None:
         self.state, self.context, self.now, self.result = state, context, now, result
         self.expiry_ms = context.limits.dedupe_window_ms + context.limits.max_clock_skew_ms
+        destinations, counts = context.destinations, context.output_partitions
+        self.rejected, self.realtime, self.batch = destinations.rejected, destinations.realtime, destinations.batch
+        self.rejected_count, self.realtime_count, self.batch_count = (
+            counts[destinations.rejected], counts[destinations.realtime], counts[destinations.batch])
         # The event being judged: whether its id was accepted before (not as this very message) and
         # what its campaign has spent.
         self.seen = False
         self.replay = False
         self.charged = NO_SPEND
+        self.remaining: object = _UNKNOWN
         lookup = context.lookup
         self.lookups = Lookups(
             seen=lambda _: self.seen,
@@ -136,11 +139,13 @@ class _Judge:
     def remaining_micros(self, campaign_id: str) -> int | None:
         if self.replay:
             return NO_LIMIT  # charged before the crash; never charge twice
-        budget = self.context.lookup("budget", campaign_id)
-        return None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
+        if self.remaining is _UNKNOWN:  # asked by the rules, then for the output: looked up once
+            budget = self.context.lookup("budget", campaign_id)
+            self.remaining = None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
+        return self.remaining  # type: ignore[return-value]
 
     def __call__(self, record: RawRecord, event: dict[str, Any]) -> None:
-        state, result, destinations = self.state, self.result, self.context.destinations
+        state, result = self.state, self.result
         campaign_id: str = event["campaign_id"]
         event_id: str = event["event_id"]
         prior = state.accepted(event_id)
@@ -148,13 +153,15 @@ class _Judge:
                                 and prior.offset == record.offset)
         self.seen = prior is not None and not replay
         self.charged = charged = state.spend(campaign_id)
+        self.remaining = _UNKNOWN
         verdict = evaluate(event, self.now, self.context.limits, self.lookups)
         key = campaign_id.encode()
         if not isinstance(verdict, Accepted):
             result.counts[f"rejected:{verdict.reason.value}", campaign_id] += 1
             rejection = {"reason": verdict.reason.value, "detail": verdict.detail, "event": event,
                          "rejected_at": self.now}
-            result.outputs.append(Output(destinations.rejected, key, orjson.dumps(rejection), record.headers))
+            result.outputs[self.rejected, home_partition(campaign_id, self.rejected_count)].append(
+                (key, orjson.dumps(rejection), record.headers))
             return
         # Spend rows are logged before entries: an event at or below the charged offset is in the sum.
         charge = not replay and record.offset > charged.offset
@@ -174,5 +181,6 @@ class _Judge:
             state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
                                                  event["ts"] + self.expiry_ms))
         result.counts["accepted", campaign_id] += 1
-        result.outputs.append(Output(destinations.realtime, key, value, record.headers))
-        result.outputs.append(Output(destinations.batch, key, value, record.headers))
+        out = (key, value, record.headers)
+        result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)].append(out)
+        result.outputs[self.batch, home_partition(campaign_id, self.batch_count)].append(out)

@@ -51,6 +51,7 @@ def state(tmp_path: Path) -> Iterator[PartitionState]:
 
 def context(core: dict[tuple[str, str], Any] = CORE) -> batch.Context:
     return batch.Context(Limits(WINDOW_MS, SKEW_MS), 65536, PARTITIONS, DESTINATIONS,
+                         {"raw": PARTITIONS, "realtime": PARTITIONS, "batch": 2, "rejected": 3},
                          lambda entity, id_: core.get((entity, id_)))
 
 
@@ -66,7 +67,14 @@ def run(state: PartitionState, records: list[Record], core: dict = CORE) -> batc
 
 
 def by_destination(result: batch.Result, destination: str) -> list[dict[str, Any]]:
-    return [orjson.loads(o.value) for o in result.outputs if o.destination == destination]
+    """The values written to ``destination``, each checked to go to its campaign's home partition there."""
+    found = []
+    for (topic, partition), records in result.outputs.items():
+        if topic == destination:
+            for key, value, _ in records:
+                assert partition == home_partition(key.decode(), context().output_partitions[topic])
+                found.append(orjson.loads(value))
+    return found
 
 
 def test_an_accepted_event_goes_to_realtime_and_batch_and_is_charged(state: PartitionState) -> None:
@@ -120,7 +128,7 @@ def test_an_event_at_or_below_the_charged_offset_is_not_charged_again(state: Par
 def test_an_event_off_its_home_partition_is_moved_there_unchanged(state: PartitionState) -> None:
     elsewhere = dataclasses.replace(raw(3), partition=(PARTITION + 1) % PARTITIONS, headers=(("h", b"1"),))
     result = run(state, [elsewhere])
-    assert result.outputs == [batch.Output("raw", CAMPAIGN.encode(), elsewhere.value, (("h", b"1"),), PARTITION)]
+    assert result.outputs == {("raw", PARTITION): [(CAMPAIGN.encode(), elsewhere.value, (("h", b"1"),))]}
     assert result.counts == {("rerouted", None): 1}
     assert state.seal() is None
 

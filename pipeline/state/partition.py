@@ -31,6 +31,8 @@ class Sealed:
         # (``pipeline.batch``), so spend may land before the entries if the records are ever split.
         self.changes: list[Change] = sorted(((key, None if row is None else row.encode()) for key, row in rows.items()),
                                             key=lambda change: not change[0].startswith(SPEND))
+        #: the changes as changelog records (key, value, headers)
+        self.records = [(key, value, ()) for key, value in self.changes]
 
 
 class PartitionState:
@@ -62,12 +64,14 @@ class PartitionState:
 
     def accepted(self, event_id: str) -> AcceptedEvent | None:
         key = accepted_key(event_id)
-        found, row = self._pending(key)
-        if found:
-            return row  # type: ignore[return-value]
-        if key in self._read:
+        if key in self._rows:
+            return self._rows[key]  # type: ignore[return-value]
+        if key in self._read:  # prefetched: it was in no sealed batch, and those do not change
             value = self._read[key]
         else:
+            found, row = self._pending(key)
+            if found:
+                return row  # type: ignore[return-value]
             value = self._read[key] = self.store.get_many([key])[0]
         return None if value is None else AcceptedEvent.decode(value)
 
