@@ -181,6 +181,6 @@ class _Judge:
             state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
                                                  event["ts"] + self.expiry_ms))
         result.counts["accepted", campaign_id] += 1
-        out = (key, value, record.headers)
+        out = (key, value, list(record.headers))  # one list for both outputs: what the record builder takes
         result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)].append(out)
         result.outputs[self.batch, home_partition(campaign_id, self.batch_count)].append(out)

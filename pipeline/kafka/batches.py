@@ -25,14 +25,16 @@ async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, r
     acks = []
     builder, count = producer.create_batch(), 0
     for key, value, headers in records:
+        if type(headers) is not list:  # what the record builder takes
+            headers = list(headers)
         size = len(key or b"") + len(value or b"")
         if size > max_record_bytes:
             raise MessageSizeTooLargeError(f"a record of {size} bytes for {topic}[{partition}] is over the "
                                            f"limit of {max_record_bytes} bytes")
-        if builder.append(key=key, value=value, timestamp=None, headers=list(headers)) is None:
+        if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
             acks.append((await producer.send_batch(builder, topic, partition=partition), count))
             builder, count = producer.create_batch(), 0
-            builder.append(key=key, value=value, timestamp=None, headers=list(headers))
+            builder.append(key=key, value=value, timestamp=None, headers=headers)
         count += 1
     acks.append((await producer.send_batch(builder, topic, partition=partition), count))
     return acks

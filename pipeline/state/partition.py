@@ -32,7 +32,7 @@ class Sealed:
         self.changes: list[Change] = sorted(((key, None if row is None else row.encode()) for key, row in rows.items()),
                                             key=lambda change: not change[0].startswith(SPEND))
         #: the changes as changelog records (key, value, headers)
-        self.records = [(key, value, ()) for key, value in self.changes]
+        self.records = [(key, value, []) for key, value in self.changes]
 
 
 class PartitionState:
