@@ -52,7 +52,7 @@ DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, s
 #: Records per fetch, all partitions together: one batch's state changes fit one changelog record batch.
 MAX_RECORDS = 2000
 #: Batches processed and on their way at once: the next fetches are processed while the producer waits.
-MAX_IN_FLIGHT = 3
+MAX_IN_FLIGHT = 6
 PRODUCER_BATCH_BYTES = 1 << 20
 EXPIRE_EVERY_S = 1.0
 
