@@ -5,12 +5,13 @@ is read by a service of the worker that owns its own consumer, in the group ``<a
 Per fetch and per partition, ``pipeline.batch`` decides every record's outcome against core data
 and the partition's state. The state changes go to the state changelog as one record batch per
 partition, the outputs as record batches per (topic, partition). Once all of them are acknowledged,
-the changes are written to the local store and the input offsets committed; meanwhile the next
-fetch is already being processed (one batch in flight). A send that fails stops the worker with
-nothing committed: the batch is processed again after the restart.
+the changes are written to the local store and the input offsets become committable (committed
+every ``ADTRACK_COMMIT_INTERVAL_S``); meanwhile the next fetches are already being processed (up to
+``MAX_IN_FLIGHT`` batches on their way, landing strictly in order). A send that fails stops the
+worker with nothing of it committed: the batch is processed again after the restart.
 
 A core-data barrier in the stream holds its partition until the local core-data tables hold the
-versions it lists. A revoked partition is given up only once its batch in flight is committed;
+versions it lists. A revoked partition is given up only once its batches in flight are committed;
 an assigned one is restored from its changelog before its first batch.
 """
 
@@ -54,7 +55,8 @@ MAX_RECORDS = 2000
 #: Batches processed and on their way at once: the next fetches are processed while the producer waits.
 MAX_IN_FLIGHT = 6
 PRODUCER_BATCH_BYTES = 1 << 20
-EXPIRE_EVERY_S = 1.0
+#: How often a partition looks for expired entries: often enough to remove more than it accepts.
+EXPIRE_EVERY_S = 0.1
 
 
 def now_ms() -> int:
@@ -184,7 +186,11 @@ class Tracking(Service):
             rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
             session_timeout_ms=int(settings.session_timeout_s * 1000),
             heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
-            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20, **options,
+            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20,
+            # A fetch that finds nothing new is answered after this at the latest: an idle partition
+            # then costs a few requests a second, and a broker that holds empty fetches to their
+            # deadline cannot stall events that arrive meanwhile for longer.
+            fetch_max_wait_ms=50, **options,
         )
         self.consumer.subscribe([settings.topic_raw], listener=Listener(self))
         await self.consumer.start()

@@ -56,11 +56,25 @@ def test_entries_expire_in_order_of_expiry_and_a_tombstone_removes_the_index_row
                  (accepted_key("early"), entry(2, expires_at=1000).encode()),
                  (accepted_key("middle"), entry(3, expires_at=2000).encode())], 2)
     assert store.expired(999, 10) == []
+    assert store.expired(2000, 1) == [accepted_key("early")]
+    # The scan goes on from where it stopped, that row included while it is not deleted.
     assert store.expired(2000, 10) == [accepted_key("early"), accepted_key("middle")]
-    assert store.expired(5000, 1) == [accepted_key("early")]
     store.apply([(accepted_key("early"), None)], 3)
     assert store.get_many([accepted_key("early")]) == [None]
     assert store.expired(5000, 10) == [accepted_key("middle"), accepted_key("late")]
+
+
+def test_a_reopened_store_scans_for_expired_entries_from_the_start(tmp_path: Path) -> None:
+    store = PartitionStore(tmp_path / "p")
+    store.apply([(accepted_key("a"), entry(1, expires_at=1000).encode()),
+                 (accepted_key("b"), entry(2, expires_at=2000).encode())], 1)
+    assert store.expired(5000, 10) == [accepted_key("a"), accepted_key("b")]
+    store.close()
+    store = PartitionStore(tmp_path / "p")
+    try:
+        assert store.expired(5000, 10) == [accepted_key("a"), accepted_key("b")]
+    finally:
+        store.close()
 
 
 def test_expiries_given_by_the_caller_index_the_entries_like_their_values_would(store: PartitionStore) -> None:

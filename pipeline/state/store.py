@@ -31,6 +31,8 @@ def _options() -> Options:
     options.set_max_write_buffer_number(2)
     table = BlockBasedOptions()
     table.set_block_cache(_CACHE)
+    # Index and filter blocks inside the bounded cache, not beside it: memory does not grow with the files.
+    table.set_cache_index_and_filter_blocks(True)
     # Most lookups are of new event ids, which no file holds: a bloom filter answers those without a read.
     table.set_bloom_filter(10, False)
     options.set_block_based_table_factory(table)
@@ -51,6 +53,9 @@ class PartitionStore:
         write_options = WriteOptions()
         write_options.disable_wal = True
         self._db.set_write_options(write_options)
+        # Where the expiry scan goes on from: the index rows before it are deleted, and a new one always
+        # sorts after it (an accepted event expires after now; an older one would be stale).
+        self._expiry_cursor = EXPIRY
 
     def close(self) -> None:
         self._db.close()
@@ -103,8 +108,10 @@ class PartitionStore:
         """Keys of accepted entries that expired at or before ``now_ms``, oldest first, at most ``limit``."""
         bound = b"%s%0*d" % (EXPIRY, _DIGITS, now_ms)
         found = []
-        for key in self._db.keys(from_key=EXPIRY):
+        # Not from the start of the index: a queue's deleted head would be walked over again and again.
+        for key in self._db.keys(from_key=self._expiry_cursor):
             if not key.startswith(EXPIRY) or key[: len(bound)] > bound or len(found) >= limit:
                 break
             found.append(key[len(bound) + 1:])
+            self._expiry_cursor = key
         return found
