@@ -135,9 +135,13 @@ class Tracking(Service):
     async def _run(self) -> None:
         try:
             await self._start_clients()
+            caught_up = False
             while not self.should_stop:
                 assert self.consumer is not None
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
+                if not caught_up and any(fetched.values()):
+                    await self._catch_up()
+                    caught_up = True
                 async with self._lock:
                     if self._stopping:
                         break
@@ -161,8 +165,12 @@ class Tracking(Service):
             self._committable = {}
             await app.crash(exc)
 
-    async def _start_clients(self) -> None:
-        # Core data first: a backlog of events is not judged against core data published before it.
+    async def _catch_up(self) -> None:
+        """Core data first: events are not judged against core data published before the first of them.
+
+        Called at the first fetch that holds records, not at start: core data published between the
+        start and the first event (a worker started before the back-office's first export) counts too.
+        """
         try:
             current = await coredata.catch_up(settings.barrier_timeout_s)
         except Exception:  # the broker may be away; tracking starts anyway and barriers still hold
@@ -170,6 +178,8 @@ class Tracking(Service):
             current = False
         if not current:
             log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
+
+    async def _start_clients(self) -> None:
         options = aiokafka_options(settings)
         # No linger: what it sends are whole record batches already, waiting would only add latency.
         self.producer = AIOKafkaProducer(acks="all", linger_ms=0,
