@@ -61,13 +61,15 @@ def _bench(args: argparse.Namespace) -> int:
     from pipeline.bench.mix import Shares
 
     chosen = {"events": args.events, "runs": args.runs, "latency_s": args.latency, "soak_s": args.soak,
-              "restore_rows": args.restore_rows}
+              "restore_rows": args.restore_rows, "rate": args.rate}
     base = SMOKE if args.smoke else Options()
     options = dataclasses.replace(
         base, **{k: v for k, v in chosen.items() if v is not None}, seed=args.seed, keep=args.keep,
         json=Path(args.json) if args.json else None,
         shares=Shares(args.invalid_ratio, args.duplicates, args.rerouted),
     )
+    if options.runs == 0 and options.rate is None and (options.latency_s > 0 or options.soak_s > 0):
+        raise SystemExit("bench: --runs 0 measures no maximum; give the latency and soak phases a --rate")
     return run(options)
 
 
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--invalid-ratio", type=float, default=0.05, help="share of poison and rejected events")
     bench.add_argument("--duplicates", type=float, default=0.02, help="share of repeated events")
     bench.add_argument("--rerouted", type=float, default=0.02, help="share of events sent off their home partition")
+    bench.add_argument("--rate", type=float, default=None, metavar="EVENTS_PER_S",
+                       help="rate of the latency and soak phases (default: half the measured maximum; "
+                            "with --runs 0 it is required)")
     bench.add_argument("--seed", type=int, default=1)
     bench.add_argument("--smoke", action="store_true", help="a tiny run of every phase, to see that all work")
     bench.add_argument("--keep", action="store_true", help="keep the logs and data dirs")

@@ -14,7 +14,7 @@ from config.settings import Settings
 from pipeline import bench, oracle
 from pipeline.bench import report, restore, stats
 from pipeline.bench.mix import Shares, home, mix
-from pipeline.bench.verify import Outputs, slim, verdict
+from pipeline.bench.verify import Account, Outputs, slim, verdict
 from pipeline.generator import SAMPLE_CORE_DATA
 from pipeline.loader import read_updates
 from pipeline.pricing import cost_micros, from_micros
@@ -71,6 +71,15 @@ def test_a_missing_event_fails_the_verdict() -> None:
     assert found["missing"] == 1 and found["problems"] == ["#2 (accepted) is missing"]
 
 
+def test_the_soaks_account_names_each_event_without_an_outcome_and_counts_repeats() -> None:
+    account = Account(6)
+    for seq in (0, 2, 2, 5, 9):  # 9: beyond the run's events, not counted
+        account.mark(seq)
+    assert account.figures() == {"events": 6, "answered": 3, "missing": 3, "missing_seqs": [1, 3, 4],
+                                 "repeated_outcomes": 1}
+    assert account.figures(shown=1)["missing_seqs"] == [1]
+
+
 def test_the_arithmetic_of_the_figures() -> None:
     assert stats.median([3, 1, 2]) == 2 and stats.median([4, 1, 2, 3]) == 2.5
     assert stats.percentile(list(range(1, 101)), 99) == 99 and stats.percentile([5], 50) == 5
@@ -109,6 +118,8 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "max_gap_ms", "rate"):
         assert isinstance(figures["latency"][key], (int, float))
     assert figures["soak"]["passed"] and len(figures["soak"]["rss_mib"]) >= 2
+    answered = figures["soak"]["outcomes"]
+    assert answered["missing"] == 0 and answered["answered"] == answered["events"] == figures["soak"]["events"] > 0
     assert isinstance(figures["soak"]["rss_slope_mib_per_min"], float)
     assert figures["restore"]["rows"] == bench.SMOKE.restore_rows
     assert set(figures["restore"]) >= {"available", "restored_rows", "seconds", "rows_per_s", "ready_s", "serving_s"}
@@ -124,7 +135,8 @@ def test_the_table_names_every_figure() -> None:
         "worker_rss_mib": {"first": 70.0, "last": 90.0, "max": 95.0},
         "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
-                 "warm_up_s": 60.0},
+                 "warm_up_s": 60.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
+                                                 "missing_seqs": [], "repeated_outcomes": 3}},
         "restore": {"rows": 1_000_000, "available": False, "restored_rows": None, "seconds": None,
                     "rows_per_s": None, "ready_s": 5.0, "serving_s": 6.5},
         "oracle": {"passed": True, "problems": []},
@@ -136,5 +148,6 @@ def test_the_table_names_every_figure() -> None:
     assert values["ratio (worker / bare)"] == "0.062"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"
+    assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"
     assert values["restore 1 000 000 rows"].startswith("unavailable")
     assert values["oracle"] == "passed"

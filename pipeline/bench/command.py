@@ -33,6 +33,7 @@ class Options:
     restore_rows: int = 1_000_000
     shares: Shares = Shares()
     seed: int = 1
+    rate: float | None = None  # of the open-loop phases; None: half the measured maximum
     json: Path | None = None
     keep: bool = False
 
@@ -89,8 +90,9 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
         runs.append({"bare": bare, "worker": worker, "ratio": ratio})
         print(f"  run {n}: bare {bare['events_per_s']:.0f}/s, worker {worker['first_to_last_output_events_per_s']:.0f}/s "
               f"(from ready {worker['events_per_s']:.0f}/s), oracle passed", flush=True)
-    figures.update(report.summary(options.events, runs))
-    rate = figures["worker_first_to_last_events_per_s"] / 2
+    if runs:
+        figures.update(report.summary(options.events, runs))
+    rate = options.rate or figures["worker_first_to_last_events_per_s"] / 2
     if options.latency_s > 0:
         with stage(home, "latency") as here:
             figures["latency"] = latency.measure(here, rate, options.latency_s, options.shares, options.seed)
@@ -100,8 +102,9 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
         with stage(home, "soak") as here:
             figures["soak"] = soak.soak(here, rate, options.soak_s, options.shares, options.seed)
         if not figures["soak"]["passed"]:
-            raise PhaseFailed(f"soak: {figures['soak']['outcomes']} outcomes for {figures['soak']['events']} "
-                              f"events, lag {figures['soak']['lag']}")
+            answered = figures["soak"]["outcomes"]
+            raise PhaseFailed(f"soak: {answered['missing']} of {answered['events']} events without an outcome, "
+                              f"lag {figures['soak']['lag']}:\n" + "\n".join(answered.get("missing_events", [])))
         print(f"  soak: {figures['soak']['rss_slope_mib_per_min']:+.2f} MiB/min", flush=True)
     if options.restore_rows > 0:
         with stage(home, "restore") as here:

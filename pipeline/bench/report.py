@@ -59,6 +59,9 @@ def table(figures: dict[str, Any]) -> str:
         rows.append((f"soak {soak['seconds']:.0f} s at {_n(soak['rate'])}/s",
                      f"RSS {samples[0][1]:.0f} -> {samples[-1][1]:.0f} MiB, "
                      f"{soak['rss_slope_mib_per_min']:+.2f} MiB/min after {soak['warm_up_s']:.0f} s"))
+        if answered := soak.get("outcomes"):
+            rows.append(("soak outcomes", f"{_n(answered['answered'])} of {_n(answered['events'])} events, "
+                                          f"{_n(answered['repeated_outcomes'])} repeated outcome records"))
         if store := soak.get("store_mib"):
             rows.append(("state store on disk", f"{store[0][1]:.1f} -> {store[-1][1]:.1f} MiB, "
                                                 f"{soak['store_slope_mib_per_min']:+.2f} MiB/min after warm-up"))

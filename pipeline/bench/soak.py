@@ -4,7 +4,8 @@ With ``ADTRACK_DEDUPE_WINDOW_S=60`` and ``ADTRACK_MAX_CLOCK_SKEW_S=10`` an accep
 70 s after its event, so the entries a worker holds should stop growing after that, and so should its
 memory and its state store on disk: the slopes of RSS and of the store's size (MiB/min, least squares)
 over the samples after the warm-up tell whether they do. The events are not judged one by one (a long soak would not
-fit in memory); the worker must still give every event an outcome and commit all of ``tracking.raw``.
+fit in memory), but each is accounted for: the worker must give every event an outcome and commit all of
+``tracking.raw``, and the events without one are named (their number, expected outcome and partition).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from pipeline.bench import kafka, procs, stats
+from pipeline.bench import kafka, procs, stats, verify
 from pipeline.bench.mix import Shares, mix
 from pipeline.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready, worker_pid
 
@@ -60,13 +61,16 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     try:
         # Stale and future events by these limits.
         settings = dataclasses.replace(here.settings, dedupe_window_s=DEDUPE_WINDOW_S, max_clock_skew_s=CLOCK_SKEW_S)
-        traffic = (kafka.out(r) for r in mix(uuid.uuid4().hex[:12], here.updates, seed, shares, settings))
+        run = uuid.uuid4().hex[:12]
+        traffic = (kafka.out(r) for r in mix(run, here.updates, seed, shares, settings))
         count = asyncio.run(kafka.paced(here.settings, here.settings.topic_raw, traffic, rate, seconds))
         lag = asyncio.run(kafka.wait_drained(here.settings, kafka.tracking_group(here.settings), 120))
     finally:
         stop.set()
         sampler.join(10)
-    outcomes = asyncio.run(kafka.outcomes(here.settings))
+    answered = asyncio.run(verify.account(here.settings, run, count)).figures()
+    if answered["missing"]:
+        answered["missing_events"] = describe(here, run, seed, shares, settings, answered["missing_seqs"])
     after = [(t / 60, mib) for t, mib in samples if t >= warm_up(seconds)]
     disk_after = [(t / 60, mib) for t, mib in disk if t >= warm_up(seconds)]
     return {
@@ -74,6 +78,19 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         "warm_up_s": warm_up(seconds), "rss_mib": [[round(t, 1), round(m, 1)] for t, m in samples],
         "rss_slope_mib_per_min": stats.slope(after), "cpu_s": procs.cpu_seconds(pid) - cpu,
         "store_mib": [[round(t, 1), round(m, 2)] for t, m in disk], "store_slope_mib_per_min": stats.slope(disk_after),
-        "passed": not lag and outcomes >= count, "outcomes": outcomes, "lag": lag,
+        "passed": not lag and not answered["missing"], "outcomes": answered, "lag": lag,
     }
 
+
+
+def describe(here: Stage, run: str, seed: int, shares: Shares, settings: Any, seqs: list[int]) -> list[str]:
+    """The events ``seqs`` again (the mix repeats itself for a seed): what each was and where it went."""
+    wanted, found = set(seqs), []
+    for record in mix(run, here.updates, seed, shares, settings):
+        seq = record.sent.seq
+        if seq in wanted:
+            found.append(f"#{seq} expected {record.sent.item.expected}, key {record.key!r}, "
+                         f"partition {record.partition}")
+        if seq >= max(wanted):
+            break
+    return found

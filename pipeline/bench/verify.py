@@ -73,3 +73,43 @@ def verdict(run: str, sent: dict[int, oracle.Sent], outputs: Outputs, snapshot: 
         "missing": total.missing, "wrong": total.wrong, "duplicates": total.duplicates,
         "problems": report.problems[:20], "table": report.table(),
     }
+
+
+@dataclasses.dataclass
+class Account:
+    """Which of a long run's ``events`` got an outcome: one byte per event, so millions fit in a few MiB."""
+
+    events: int
+    seen: bytearray = dataclasses.field(init=False)
+    repeated: int = 0  # outcome records beyond an event's first
+
+    def __post_init__(self) -> None:
+        self.seen = bytearray(self.events)
+
+    def mark(self, seq: int) -> None:
+        if seq >= self.events:
+            return
+        if self.seen[seq]:
+            self.repeated += 1
+        else:
+            self.seen[seq] = 1
+
+    @property
+    def missing(self) -> list[int]:
+        return [seq for seq, got in enumerate(self.seen) if not got]
+
+    def figures(self, shown: int = 20) -> dict[str, Any]:
+        missing = self.missing
+        return {"events": self.events, "answered": self.events - len(missing), "missing": len(missing),
+                "missing_seqs": missing[:shown], "repeated_outcomes": self.repeated}
+
+
+async def account(settings: Settings, run: str, events: int) -> Account:
+    """Mark every event of ``run`` that has a real-time, rejected or dead-letter record."""
+    found = Account(events)
+    prefix = f"{run}:".encode()
+    async for record in kafka.read(settings, kafka.outcome_topics(settings)):
+        tag = dict(record.headers or ()).get(oracle.HEADER, b"")
+        if tag.startswith(prefix):
+            found.mark(int(tag[len(prefix):]))
+    return found
