@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import os
 import re
 import shlex
@@ -212,7 +213,12 @@ def test_the_image_runs_as_a_user_of_its_own_with_a_healthcheck_on_healthz() -> 
     assert users and users[-1] not in ("root", "0")
     assert DOCKERFILE.index(f"USER {users[-1]}") > DOCKERFILE.rindex("\nRUN ")
     (healthcheck,) = re.findall(r"^HEALTHCHECK (.+?)(?<!\\)$", DOCKERFILE, flags=re.M | re.S)
-    assert "/healthz" in healthcheck and "WEB_PORT" in healthcheck and "'6066'" in healthcheck
+    # Exec form: a JSON array, or Docker would run the text through a shell instead.
+    probe = json.loads(healthcheck.split(" CMD ", 1)[1])
+    assert probe[:2] == ["python", "-c"] and "/healthz" in probe[2] and "'WEB_PORT', '6066'" in probe[2]
+    assert json.loads(re.findall(r"^CMD (.+)$", DOCKERFILE, flags=re.M)[-1]) == [
+        "faust", "-A", "pipeline.app", "worker", "-l", "info"
+    ]
     assert dockerfile_environment()["ADTRACK_INGEST_PORT"] == str(DEFAULTS.ingest_port)
     assert dockerfile_environment()["WEB_PORT"] == str(DEFAULTS.web_port)
 
