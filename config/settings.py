@@ -44,8 +44,16 @@ class Settings:
     replication_factor: int = _setting(
         "ADTRACK_REPLICATION_FACTOR", 1, "Replication factor of every topic adtrack creates."
     )
+    min_insync_replicas: int = _setting(
+        "ADTRACK_MIN_INSYNC_REPLICAS",
+        1,
+        "min.insync.replicas of every topic adtrack creates: replicas that must have a write before it is acknowledged.",
+    )
     web_port: int = _setting("WEB_PORT", 6066, "Port of the worker's web server (faust --web-port wins).")
     web_bind: str = _setting("WEB_BIND", "127.0.0.1", "Address the worker's web server binds to.")
+    web_host: str = _setting(
+        "WEB_HOST", "", "Host name or address the other workers reach this worker's web server at (empty: the host name)."
+    )
     data_dir: str = _setting("ADTRACK_DATA_DIR", "data", "Local table store directory (faust --datadir wins).")
     max_event_bytes: int = _setting(
         "ADTRACK_MAX_EVENT_BYTES", 65536, "Raw events larger than this go to the DLQ as `oversized`."

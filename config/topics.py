@@ -20,6 +20,15 @@ class TopicSpec:
     scales: bool = False
 
 
+def durability(settings: Settings) -> dict[str, str]:
+    """The config every topic adtrack creates carries, Faust's table changelogs included.
+
+    With replication 3 and min.insync.replicas 2 an acknowledged write survives the loss of any one
+    broker, and writes go on while one broker is down.
+    """
+    return {"min.insync.replicas": str(settings.min_insync_replicas)}
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.partitions
     compacted = {"cleanup.policy": "compact"}

@@ -29,6 +29,12 @@ def _load_core_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_topics(args: argparse.Namespace) -> int:
+    from pipeline.cli.topics import run
+
+    return run(get_settings())
+
+
 def _produce_events(args: argparse.Namespace) -> int:
     from pipeline.produce import run
 
@@ -80,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     broker = commands.add_parser("broker", help="run the embedded Kafka-protocol broker in the foreground")
     broker.add_argument("--port", type=int, default=9092)
     broker.set_defaults(run=_broker)
+
+    create = commands.add_parser(
+        "create-topics", help="create every topic with its spec; refuse existing ones that do not fit"
+    )
+    create.set_defaults(run=_create_topics)
 
     load = commands.add_parser("load-core-data", help="publish a back-office export (JSON array or JSONL)")
     load.add_argument("file")
@@ -164,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: The commands that talk to the configured brokers (the others start an embedded broker of their own).
-USES_BROKERS = {"load-core-data", "produce-events", "subscribe", "unsubscribe", "subscriptions", "watch-changes",
+USES_BROKERS = {"create-topics", "load-core-data", "produce-events", "subscribe", "unsubscribe", "subscriptions", "watch-changes",
                 "coredata"}
 
 

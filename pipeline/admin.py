@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 
 from config.clients import aiokafka_options
 from config.settings import Settings
-from config.topics import TopicSpec, topic_specs
+from config.topics import TopicSpec, durability, topic_specs
 from pipeline import topiccheck
 from pipeline.errors import ConfigError, TopicError
 
@@ -76,15 +76,14 @@ async def _create(admin: AIOKafkaAdminClient, settings: Settings, specs: list[To
     replication = settings.replication_factor
     brokers = len((await admin.describe_cluster())["brokers"])
     names = ", ".join(s.name for s in specs)
-    if replication > brokers:
-        # Apache Kafka refuses this per topic; some brokers (the embedded one) accept it and replicate nothing.
-        raise TopicError(
-            f"cannot create {names}: ADTRACK_REPLICATION_FACTOR={replication} but the cluster at "
-            f"KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} has {brokers} broker(s); "
-            f"set ADTRACK_REPLICATION_FACTOR to at most {brokers}"
-        )
+    refusal = topiccheck.replication_refusal(
+        names, replication, settings.min_insync_replicas, brokers, settings.kafka_bootstrap_servers
+    )
+    if refusal:
+        raise TopicError(refusal)
     answer = await admin.create_topics(
-        [NewTopic(s.name, s.partitions, replication, topic_configs=s.config) for s in specs]
+        [NewTopic(s.name, s.partitions, replication, topic_configs={**durability(settings), **s.config})
+         for s in specs]
     )
     failures = topiccheck.create_failures(answer.topic_errors)
     if failures:

@@ -62,6 +62,8 @@ app = AdtrackApp(
     datadir=os.environ.get("F_DATADIR") or settings.data_dir,
     web_port=settings.web_port,
     web_bind=settings.web_bind,
+    # Empty: Faust's default, the host name (faust --web-host wins either way).
+    **({"web_host": settings.web_host} if settings.web_host else {}),
     # Faust's /table/ and /router/ views show table contents and worker assignments: internals, off by default.
     web_tables_enabled=bool(settings.web_faust_routes),
     web_router_enabled=bool(settings.web_faust_routes),

@@ -80,6 +80,27 @@ def refusal(problems: list[Misfit]) -> str:
             f"before the first worker started?); the worker does not start:\n{lines}")
 
 
+def replication_refusal(
+    names: str, replication: int, min_insync_replicas: int, brokers: int, bootstrap: str
+) -> str | None:
+    """Why topics cannot be created with this replication on this cluster, or None when they can.
+
+    Apache Kafka refuses a replication factor above the broker count per topic; some brokers (the
+    embedded one) accept it and replicate nothing. A min.insync.replicas above the replication factor
+    is accepted by every broker, and then no write with acks=all is ever acknowledged.
+    """
+    if replication > brokers:
+        return (f"cannot create {names}: ADTRACK_REPLICATION_FACTOR={replication} but the cluster at "
+                f"KAFKA_BOOTSTRAP_SERVERS={bootstrap} has {brokers} broker(s); "
+                f"set ADTRACK_REPLICATION_FACTOR to at most {brokers}")
+    if not 1 <= min_insync_replicas <= replication:
+        return (f"cannot create {names}: ADTRACK_MIN_INSYNC_REPLICAS={min_insync_replicas} with "
+                f"ADTRACK_REPLICATION_FACTOR={replication}: no write could be acknowledged; set "
+                f"ADTRACK_MIN_INSYNC_REPLICAS between 1 and {replication} (in production replication 3, "
+                f"min.insync.replicas 2)")
+    return None
+
+
 def create_failures(topic_errors: Iterable[tuple[str, int, str | None]]) -> list[str]:
     """The per-topic errors of a CreateTopics answer, as ``topic: message (code)``; "already exists" is not one."""
     return [

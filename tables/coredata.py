@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from config.clients import aiokafka_options
+from config.topics import durability
 from pipeline.app import app, settings
 from pipeline.transport import confirmed_end_offsets
 from pipeline.coredata import ENTITIES, live_data
@@ -24,6 +25,7 @@ TABLES = {
         partitions=1,
         # Without it, changelog partitions are not resumed after recovery (faust-streaming #283).
         recovery_buffer_size=1,
+        extra_topic_configs=durability(settings),
         key_type=str,
         help=f"Core data: {entity} by id.",
     )

@@ -9,14 +9,21 @@
 
 from __future__ import annotations
 
-from pipeline.app import app
+from config.topics import durability
+from pipeline.app import app, settings
 from pipeline.subscriptions import DELIVERED_TABLE
 
+# Their changelogs get min.insync.replicas like every topic adtrack creates (Faust gives them the replication).
+CHANGELOG_CONFIG = durability(settings)
 subscriptions = app.GlobalTable(
-    "subscriptions", partitions=1, recovery_buffer_size=1, key_type=str, help="Subscriptions by name."
+    "subscriptions", partitions=1, recovery_buffer_size=1, key_type=str, help="Subscriptions by name.", extra_topic_configs=CHANGELOG_CONFIG
 )
-deliveries = app.Table("subscription-deliveries", partitions=1, key_type=str, help="Last delivery per key.")
-delivered = app.Table(DELIVERED_TABLE, partitions=1, key_type=str, default=int, help="Deliveries per name.")
+deliveries = app.Table(
+    "subscription-deliveries", partitions=1, key_type=str, help="Last delivery per key.", extra_topic_configs=CHANGELOG_CONFIG
+)
+delivered = app.Table(
+    DELIVERED_TABLE, partitions=1, key_type=str, default=int, help="Deliveries per name.", extra_topic_configs=CHANGELOG_CONFIG
+)
 
 
 def delivery_key(name: str, at: int, entity: str, id_: str) -> str:

@@ -3,12 +3,17 @@ ready, and with ``ADTRACK_LOG_FORMAT=json`` every line of its log is one JSON ob
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from collections.abc import Iterable
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from config.settings import Settings
+from config.topics import topic_specs
 from pipeline.broker import EmbeddedBroker
 from tests import factories
 from tests.harness import Answer, Kafka, Worker, call, unique, wait_until
@@ -134,3 +139,25 @@ def test_every_log_line_is_one_json_object(started) -> None:
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert any(line["message"].endswith("Ready") for line in lines)  # Faust's own lines are JSON too
 
+
+
+def test_every_topic_adtrack_and_its_tables_create_carries_min_insync_replicas(started, settings: Settings) -> None:
+    async def configs() -> dict[str, dict[str, str]]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        await admin.start()
+        try:
+            names = [n for n in await admin.list_topics() if n in specified or n.startswith(f"{settings.app_id}-")]
+            answers = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+        finally:
+            await admin.close()
+        return {r[3]: {e[0]: e[1] for e in r[4]} for a in answers for r in a.resources}
+
+    specified = {spec.name for spec in topic_specs(settings)}
+    found = asyncio.run(configs())
+    changelogs = {n for n in found if n.endswith("-changelog")}
+    assert specified <= set(found) and f"{settings.app_id}-coredata-campaign-changelog" in changelogs
+    # Faust's leader-election topic holds no records and takes the brokers' default (compose sets it to 2).
+    leader = f"{settings.app_id}-__assignor-__leader"
+    assert {n: c.get("min.insync.replicas") for n, c in found.items() if n != leader} == {
+        n: str(settings.min_insync_replicas) for n in found if n != leader
+    }

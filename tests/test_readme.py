@@ -19,3 +19,8 @@ def test_the_settings_table_lists_every_setting_with_its_default_and_help() -> N
 
 def test_the_readme_names_both_set_up_commands() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_every_adtrack_variable_the_readme_names_is_a_setting() -> None:
+    named = set(re.findall(r"\b(ADTRACK_[A-Z_]*[A-Z])\b", README))
+    assert named - {f.metadata["env"] for f in FIELDS} == set()

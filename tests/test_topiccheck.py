@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from config.settings import Settings
-from config.topics import topic_specs
-from pipeline.topiccheck import Found, create_failures, misfits, refusal
+import pytest
+
+from config.topics import durability, topic_specs
+from pipeline.topiccheck import Found, create_failures, misfits, refusal, replication_refusal
 
 BOOTSTRAP = "kafka-1:9092"
 SETTINGS = Settings()
@@ -81,3 +83,33 @@ def test_create_failures_name_the_topic_and_the_brokers_error_but_not_an_existin
     assert create_failures(answer) == [
         "tracking.dlq: Replication factor: 3 larger than available brokers: 1. (Kafka error code 38)"
     ]
+
+
+@pytest.mark.parametrize(("replication", "min_insync", "brokers"), [(1, 1, 1), (3, 2, 3), (3, 3, 5), (2, 1, 3)])
+def test_a_replication_the_cluster_can_hold_with_a_reachable_min_insync_is_not_refused(
+    replication: int, min_insync: int, brokers: int
+) -> None:
+    assert replication_refusal("t", replication, min_insync, brokers, BOOTSTRAP) is None
+
+
+def test_a_replication_factor_above_the_broker_count_is_refused_naming_both() -> None:
+    message = replication_refusal("tracking.raw, coredata.updates", 3, 2, 1, BOOTSTRAP)
+    assert message == (
+        "cannot create tracking.raw, coredata.updates: ADTRACK_REPLICATION_FACTOR=3 but the cluster at "
+        f"KAFKA_BOOTSTRAP_SERVERS={BOOTSTRAP} has 1 broker(s); set ADTRACK_REPLICATION_FACTOR to at most 1"
+    )
+
+
+@pytest.mark.parametrize(("replication", "min_insync"), [(1, 2), (3, 4), (3, 0)])
+def test_a_min_insync_that_no_write_could_reach_is_refused_with_the_range_that_works(
+    replication: int, min_insync: int
+) -> None:
+    message = replication_refusal("tracking.raw", replication, min_insync, 3, BOOTSTRAP)
+    assert message is not None
+    assert f"ADTRACK_MIN_INSYNC_REPLICAS={min_insync} with ADTRACK_REPLICATION_FACTOR={replication}" in message
+    assert f"between 1 and {replication}" in message
+
+
+def test_every_created_topic_carries_the_min_insync_setting() -> None:
+    assert durability(Settings(min_insync_replicas=2)) == {"min.insync.replicas": "2"}
+    assert durability(SETTINGS) == {"min.insync.replicas": "1"}
