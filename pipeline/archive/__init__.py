@@ -1,0 +1,9 @@
+"""The archive: ``tracking.batch`` as hour-partitioned Parquet files, exactly once per record.
+
+    schema     an enriched record as one typed row (or garbage, with its reason)   pure
+    naming     hour folders and file names (partition, first and last offset)      pure
+    writer     a roll of files made durable: temp name, fsync, rename, fsync dir
+    resume     what the files hold: highest offset per partition, hours and rows
+    consumer   the loop: consume, convert, roll, dead-letter, commit
+    reconcile  archived cost per campaign against the spend the workers hold
+"""
