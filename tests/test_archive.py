@@ -162,6 +162,16 @@ def test_garbage_is_dead_lettered_with_where_it_was_and_the_archive_went_on(arch
         assert [r.value for r in original] == [record.value]
 
 
+def test_the_readme_query_runs_on_the_archive(archived, out: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```python\nimport pyarrow.dataset as ds")[1].split("```")[0]
+    day = pq.read_table(out / "tracking", columns=["dt"]).column("dt")[0].as_py()
+    query = block.strip().splitlines()[-1].replace("data/archive", str(out)).replace("2026-12-01", day)
+    result = eval(query, {"ds": __import__("pyarrow.dataset").dataset})  # noqa: S307 - the README's own line
+    assert result.num_rows > 0 and set(result.column_names) == {"campaign_id", "type", "cost_micros_sum",
+                                                                 "event_id_count"}
+
+
 def reconcile(env: dict[str, str], directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pipeline", "reconcile", "--archive", str(directory)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
