@@ -69,7 +69,6 @@ class Archive:
         self.settings, self.out, self.max_records, self.max_seconds = settings, out, max_records, max_seconds
         self.topic = settings.topic_batch
         self.rolls: dict[int, Roll] = {}
-        self.generation = 0  # assignments so far: a fetch made before one is dropped
         self.lock = asyncio.Lock()
         self.tally = Tally("dead-lettered", settings.dlq_log_interval_s)
         self.consumer: AIOKafkaConsumer | None = None
@@ -92,12 +91,11 @@ class Archive:
             await self.consumer.start()
             log.info("archiving %s into %s in group %s", self.topic, self.out / "tracking", self.settings.archive_group)
             while not stop.is_set():
-                generation = self.generation
+                # aiokafka hands out no record fetched before a rebalance or a seek: what comes is where we are.
                 fetched = await self.consumer.getmany(timeout_ms=self.wait_ms(), max_records=FETCH_RECORDS)
                 async with self.lock:
-                    if generation == self.generation:
-                        for tp, records in fetched.items():
-                            await self.read(tp.partition, records)
+                    for tp, records in fetched.items():
+                        await self.read(tp.partition, records)
                     await self.roll_due()
             async with self.lock:
                 await self.roll(list(self.rolls))
@@ -117,6 +115,8 @@ class Archive:
         if roll is None:
             return  # revoked since the fetch: its new owner reads these
         for record in records:
+            if roll.next is not None and record.offset < roll.next:
+                continue  # read already: never twice in a roll
             row = to_row(record.value, partition, record.offset)
             if isinstance(row, Garbage):
                 roll.dead_letters.append(await self.dead_letter(record, row))
@@ -176,7 +176,6 @@ class Archive:
     async def assign(self, assigned: set[TopicPartition]) -> None:
         assert self.consumer is not None
         async with self.lock:
-            self.generation += 1
             partitions = sorted(tp.partition for tp in assigned if tp.topic == self.topic)
             moved, removed = await asyncio.to_thread(writer.recover, self.out, partitions)
             if moved or removed:
