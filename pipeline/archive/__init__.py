@@ -5,5 +5,7 @@
     writer     a roll of files made durable: temp name, fsync, rename, fsync dir
     resume     what the files hold: highest offset per partition, hours and rows
     consumer   the loop: consume, convert, roll, dead-letter, commit
-    reconcile  archived cost per campaign against the spend the workers hold
+    progress   how far the archive group is behind tracking.batch
+    spend      the spend the workers hold, from the tracking state changelog
+    reconcile  archived cost per campaign against that spend
 """
