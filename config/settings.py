@@ -150,11 +150,17 @@ class Settings:
     broker_check_timeout_s: float = _setting(
         "ADTRACK_BROKER_CHECK_TIMEOUT_S", 15.0, "Start-up check: the brokers must answer within this, else a clear error."
     )
+    archive_dir: str = _setting(
+        "ADTRACK_ARCHIVE_DIR", "", "The archive's --out folder, shown on the worker's /archive page; empty: not shown."
+    )
     topic_raw: str = _setting("ADTRACK_TOPIC_RAW", "tracking.raw", "Raw tracking events in.")
     topic_realtime: str = _setting("ADTRACK_TOPIC_REALTIME", "tracking.realtime", "Enriched events, real-time consumers.")
     topic_batch: str = _setting("ADTRACK_TOPIC_BATCH", "tracking.batch", "Enriched events, batch consumers (compressed).")
     topic_rejected: str = _setting("ADTRACK_TOPIC_REJECTED", "tracking.rejected", "Business-rule rejections with a reason.")
     topic_dlq: str = _setting("ADTRACK_TOPIC_DLQ", "tracking.dlq", "Poison raw events, original bytes.")
+    topic_archive_dlq: str = _setting(
+        "ADTRACK_TOPIC_ARCHIVE_DLQ", "tracking.archive.dlq", "Records on tracking.batch the archive cannot read."
+    )
     topic_coredata_updates: str = _setting(
         "ADTRACK_TOPIC_COREDATA_UPDATES", "coredata.updates", "Versioned core-data updates from back-office systems."
     )
@@ -189,6 +195,11 @@ class Settings:
     def tracking_group(self) -> str:
         """The consumer group of the tracking path (the workers' Faust group is ``app_id``)."""
         return f"{self.app_id}-tracking"
+
+    @property
+    def archive_group(self) -> str:
+        """The consumer group of the archive (``python -m pipeline archive``), apart from the workers'."""
+        return f"{self.app_id}-archive"
 
     @property
     def tracking_state_topic(self) -> str:

@@ -38,6 +38,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_batch, n, {"compression.type": "gzip"}, scales=True),
         TopicSpec(settings.topic_rejected, n, scales=True),
         TopicSpec(settings.topic_dlq, n, {"max.message.bytes": str(DLQ_MAX_BYTES)}, scales=True),
+        # What the archive cannot read on tracking.batch: rare, so one partition.
+        TopicSpec(settings.topic_archive_dlq, 1, {"max.message.bytes": str(DLQ_MAX_BYTES)}),
         # Dedupe entries and spend, per partition of the raw topic (pipeline/state/): same count as the raw topic.
         TopicSpec(settings.tracking_state_topic, n, compacted, scales=True),
         # Core data is small and strictly ordered: one partition.

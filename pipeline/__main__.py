@@ -56,6 +56,27 @@ def _backoffice(command: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _archive(args: argparse.Namespace) -> int:
+    import logging
+
+    from pipeline.archive.consumer import run
+    from pipeline.logs import JsonFormatter
+
+    handler = logging.StreamHandler(sys.stdout)
+    if get_settings().log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    return run(get_settings(), Path(args.out), args.max_records, args.max_seconds)
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from pipeline.archive.reconcile import run
+
+    return run(get_settings(), Path(args.archive))
+
+
 def _soak(args: argparse.Namespace) -> int:
     from pipeline.soak import run
 
@@ -107,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="broker, sample core data, a worker and a steady event stream")
     demo.add_argument("--rate", type=float, default=50, help="events per second")
     demo.set_defaults(run=_demo)
+
+    archive = commands.add_parser("archive", help="archive tracking.batch as hour-partitioned Parquet files")
+    archive.add_argument("--out", required=True, help="folder of the archive (files under OUT/tracking/)")
+    archive.add_argument("--max-records", type=int, default=100_000, help="rows per partition before a roll")
+    archive.add_argument("--max-seconds", type=float, default=60.0, help="seconds after a roll's first record")
+    archive.set_defaults(run=_archive)
+    reconcile = commands.add_parser("reconcile", help="archived cost per campaign against the workers' spend")
+    reconcile.add_argument("--archive", required=True, help="the archive's --out folder")
+    reconcile.set_defaults(run=_reconcile)
 
     soak = commands.add_parser("soak", help="the reliability oracle over a long run with random worker kills")
     soak.add_argument("--duration", type=float, default=3600, help="seconds of traffic")
@@ -175,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: The commands that talk to the configured brokers (the others start an embedded broker of their own).
-USES_BROKERS = {"create-topics", "load-core-data", "produce-events", "subscribe", "unsubscribe", "subscriptions", "watch-changes",
+USES_BROKERS = {"archive", "create-topics", "reconcile", "load-core-data", "produce-events", "subscribe", "unsubscribe",
+                "subscriptions", "watch-changes",
                 "coredata"}
 
 

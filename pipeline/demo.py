@@ -1,7 +1,8 @@
 """``make run``: the whole pipeline on one machine, until Ctrl-C.
 
 Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` already answers), loads the
-sample core data, starts a worker and a steady stream of test events, and prints live counts.
+sample core data, starts a worker, the archive (into ``data/archive``) and a steady stream of test
+events, and prints live counts.
 """
 
 from __future__ import annotations
@@ -65,8 +66,11 @@ def run(settings: Settings, rate: float) -> int:
     logs = root / "data" / "demo"
     shutil.rmtree(logs, ignore_errors=True)  # the embedded broker forgets everything: so must the tables
     logs.mkdir(parents=True)
+    archive = root / "data" / "archive"
     with ExitStack() as stack:
         if not _answers(settings.kafka_bootstrap_servers):
+            # A new broker starts its offsets at 0 again: files of an earlier run would hide the new records.
+            shutil.rmtree(archive, ignore_errors=True)
             port = int(settings.bootstrap_servers[0].rpartition(":")[2])
             broker = stack.enter_context(EmbeddedBroker(port=port, log_path=logs / "broker.log"))
             print(f"embedded broker on {broker.bootstrap} (log: {logs / 'broker.log'})")
@@ -77,7 +81,7 @@ def run(settings: Settings, rate: float) -> int:
         print(f"loaded {count} core-data updates from {SAMPLE.relative_to(root)}")
 
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-               "ADTRACK_REBALANCE_TIMEOUT_S": "3", "ADTRACK_SESSION_TIMEOUT_S": "6"}
+               "ADTRACK_REBALANCE_TIMEOUT_S": "3", "ADTRACK_SESSION_TIMEOUT_S": "6", "ADTRACK_ARCHIVE_DIR": str(archive)}
         worker_log = logs / "worker.log"
         worker = _spawn([sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(logs / "worker"),
                          "worker", "-l", "info"], env, worker_log)
@@ -89,6 +93,11 @@ def run(settings: Settings, rate: float) -> int:
                 print(f"the worker did not start; see {worker_log}", file=sys.stderr)
                 return 1
             time.sleep(0.2)
+        archiver = _spawn([sys.executable, "-m", "pipeline", "archive", "--out", str(archive), "--max-seconds", "10"],
+                          env, logs / "archive.log")
+        stack.callback(processes.stop, archiver, 15.0)
+        print(f"archiving tracking.batch into {archive / 'tracking'}/dt=YYYY-MM-DD/hour=HH/ "
+              f"(log: {logs / 'archive.log'}); page: http://{settings.web_bind}:{settings.web_port}/archive")
         producer = _spawn([sys.executable, "-m", "pipeline", "produce-events", "--count", "0", "--rate", str(rate),
                            "--invalid-ratio", "0.1", "--quiet"], env, logs / "producer.log")
         stack.callback(processes.stop, producer, 15.0)
@@ -100,10 +109,10 @@ def run(settings: Settings, rate: float) -> int:
         counter = Counter(settings)
         stack.callback(counter.consumer.close)
         try:
-            while worker.poll() is None:
+            while worker.poll() is None and archiver.poll() is None:
                 print(counter.poll(), flush=True)
                 time.sleep(2)
-            print(f"the worker exited; see {worker_log}", file=sys.stderr)
+            print(f"the worker or the archive exited; see {worker_log} and {logs / 'archive.log'}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             print("\nstopping ...")

@@ -42,6 +42,9 @@ def enrich(
         "slot": {"id": event["slot_id"], "format": slot["format"], "width": slot["width"], "height": slot["height"]},
         "cost": from_micros(accepted.cost_micros),
         "budget_remaining": None if remaining_micros is None else from_micros(remaining_micros),
+        # The same amounts as integers: what the spend adds up, exact for billing and the archive.
+        "cost_micros": accepted.cost_micros,
+        "budget_remaining_micros": remaining_micros,
         "received_at": received_at,
         "processed_at": processed_at,
         "trace_id": trace_id,

@@ -43,6 +43,8 @@ def test_the_record_is_the_raw_event_with_campaign_publisher_and_slot_blocks() -
         "slot": {"id": "slot-1", "format": "video", "width": 640, "height": 360},
         "cost": 0.0025,
         "budget_remaining": 0.0975,
+        "cost_micros": 2500,
+        "budget_remaining_micros": 97_500,
         "received_at": None,
         "processed_at": NOW,
         "trace_id": TRACE,
@@ -50,7 +52,8 @@ def test_the_record_is_the_raw_event_with_campaign_publisher_and_slot_blocks() -
 
 
 def test_budget_remaining_is_none_when_the_campaign_has_no_budget() -> None:
-    assert enrich(raw(), accepted(), None, NOW, TRACE)["budget_remaining"] is None
+    record = enrich(raw(), accepted(), None, NOW, TRACE)
+    assert record["budget_remaining"] is None and record["budget_remaining_micros"] is None
 
 
 def test_a_spent_budget_is_zero_remaining_not_none() -> None:
@@ -58,7 +61,8 @@ def test_a_spent_budget_is_zero_remaining_not_none() -> None:
 
 
 def test_a_free_event_costs_zero() -> None:
-    assert enrich(raw(type="click"), accepted(cost_micros=0), None, NOW, TRACE)["cost"] == 0.0
+    record = enrich(raw(type="click"), accepted(cost_micros=0), None, NOW, TRACE)
+    assert (record["cost"], record["cost_micros"]) == (0.0, 0)
 
 
 def test_unknown_raw_fields_pass_through() -> None:

@@ -276,3 +276,13 @@ def test_with_two_workers_counts_are_summed_and_spend_comes_from_its_owner(
     page.goto(url(worker, "/"))
     expect(page.locator("tbody[data-rows=workers] tr")).to_have_count(2)
     page.screenshot(path=artifacts / "dashboard-two-workers.png", full_page=True)
+
+
+def test_the_archive_page_is_in_the_menu_and_says_when_no_folder_is_set(page: Page, worker: Worker, artifacts) -> None:
+    page.goto(url(worker, "/"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Archive").click()
+    assert page.url == url(worker, "/archive")
+    expect(page.locator("main")).to_contain_text("No archive folder is set")
+    assert get_json(page, url(worker, "/archive.json"))["dir"] is None
+    page.screenshot(path=artifacts / "archive-unset.png", full_page=True)

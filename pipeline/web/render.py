@@ -24,7 +24,8 @@ from pipeline.web.paging import Page, page_href
 Row = dict[str, Any]
 NONE = "—"
 NAV = (("/", "Dashboard"), ("/tables/campaigns", "Campaigns"), ("/tables/publishers", "Publishers"),
-       ("/tables/slots", "Slots"), ("/tables/budgets", "Budgets"), ("/tables/subscriptions", "Subscriptions"))
+       ("/tables/slots", "Slots"), ("/tables/budgets", "Budgets"), ("/tables/subscriptions", "Subscriptions"),
+       ("/archive", "Archive"))
 
 
 def esc(value: Any) -> str:
