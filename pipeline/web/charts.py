@@ -68,8 +68,8 @@ def text(value: object) -> str:
     return html.escape(_XML_INVALID.sub("", str(value)), quote=True)
 
 
-def short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+def short(label: str, limit: int = LABEL_CHARS) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def css_class(key: str) -> str:
@@ -166,7 +166,7 @@ def draw(chart: Chart) -> str:
                      f"{text(short(mark.label))}</text>")
     if not values:
         parts.append(f'<text class="empty" x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle">'
-                     f"{text(short(chart.empty))}</text>")
+                     f"{text(short(chart.empty, 2 * LABEL_CHARS))}</text>")
     parts.append(_legend(chart.lines))
     parts.append("</svg>")
     return "".join(parts)
