@@ -60,7 +60,7 @@ class Timeline:
 
 def series(snapshots: Sequence[Mapping[str, Any]], now: float) -> dict[str, Any]:
     """Per-second rates by outcome for each of the ``MINUTES`` minutes up to ``now``, oldest first, summed
-    over the workers' ``Timeline.snapshot()``s; ``start`` is the first minute's epoch second."""
+    over the workers' ``Timeline.snapshot()``s; ``start`` is the first minute's epoch second, ``at`` is ``now``."""
     first = minute_of(now) - (MINUTES - 1) * MINUTE_S
     rates: dict[str, list[float | None]] = {outcome: [None] * MINUTES for outcome in OUTCOMES}
     for snapshot in snapshots:
@@ -77,6 +77,7 @@ def series(snapshots: Sequence[Mapping[str, Any]], now: float) -> dict[str, Any]
     return {
         "minute_s": MINUTE_S,
         "start": first,
+        "at": now,
         "outcomes": {outcome: [None if v is None else round(v, 3) for v in values] for outcome, values in rates.items()},
     }
 

@@ -64,6 +64,7 @@ def test_axes_have_five_y_ticks_from_zero_and_the_x_ticks_inside_the_range() -> 
     assert texts(root, "y") == ["0/s", "1/s", "2/s", "3/s", "4/s"]
     assert texts(root, "x") == ["start", "middle", "end"]
     assert [float(t.get("x")) for t in found(root, "text", "x")] == [LEFT, (LEFT + RIGHT_X) / 2, RIGHT_X]
+    assert [t.get("text-anchor") for t in found(root, "text", "x")] == ["start", "middle", "end"]  # inside the box
     quarter = (BOTTOM_Y - TOP) / 4
     assert [float(g.get("y1")) for g in found(root, "line", "grid")] == [BOTTOM_Y - i * quarter for i in range(5)]
 

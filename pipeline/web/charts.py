@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-WIDTH, HEIGHT = 720, 240
+WIDTH, HEIGHT = 960, 240
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 30, 26  # room for y tick labels, the last x label, the legend, x labels
 Y_TICKS = 4
 LABEL_CHARS = 40
@@ -138,8 +138,10 @@ def draw(chart: Chart) -> str:
                      f"{text(compact(i * step) + chart.y_unit)}</text>")
     for x, label in chart.x_ticks:
         if finite(x) is not None and chart.x_min <= x <= chart.x_max:
+            # The labels at either end stay inside the picture.
+            anchor = "start" if x == chart.x_min else "end" if x == chart.x_max else "middle"
             parts.append(f'<line class="tick" x1="{sx(x)}" y1="{TOP + plot_h}" x2="{sx(x)}" y2="{TOP + plot_h + 4}"/>'
-                         f'<text class="tick x" x="{sx(x)}" y="{HEIGHT - 8}" text-anchor="middle">{text(label)}</text>')
+                         f'<text class="tick x" x="{sx(x)}" y="{HEIGHT - 8}" text-anchor="{anchor}">{text(label)}</text>')
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}"/>')
     for rule in chart.rules:
         at = finite(rule.at)
