@@ -80,11 +80,16 @@ def wait_at_least(page: Page, selector: str, n: int) -> None:
 
 
 BASELINE = HEIGHT - BOTTOM  # where a chart draws zero
-# The highest point of a chart's series (the smallest y), or Infinity without one.
-HIGHEST = """(selector) => {
-  const path = document.querySelector(selector);
-  const numbers = ((path && path.getAttribute("d")) || "").match(/-?[0-9.]+/g) || [];
-  return Math.min(...numbers.filter((_, i) => i % 2 === 1).map(Number));
+# The highest point (the smallest y) of a chart's series, drawn as a path or, a lone value, as a dot;
+# Infinity without one.
+HIGHEST = """([chart, key]) => {
+  const ys = [];
+  for (const path of document.querySelectorAll(`${chart} path.series-${key}`)) {
+    const numbers = (path.getAttribute("d") || "").match(/-?[0-9.]+/g) || [];
+    ys.push(...numbers.filter((_, i) => i % 2 === 1).map(Number));
+  }
+  for (const dot of document.querySelectorAll(`${chart} circle.series-${key}`)) ys.push(Number(dot.getAttribute("cy")));
+  return Math.min(...ys);
 }"""
 
 
@@ -104,7 +109,7 @@ def test_dashboard_counters_rise_live_as_events_are_produced(
     before = {card: number(page, f"#card-{card} .big [data-stat]") for card in ("in", "accepted", "dlq", "duplicates")}
     chart = "figure[data-chart='charts.throughput']"
     expect(page.locator(f"{chart} svg path.series")).to_have_count(3)
-    drawn_at_load = page.locator(f"{chart} svg path.series-accepted").get_attribute("d")
+    drawn_at_load = page.locator(f"{chart} svg").inner_html()
     page.evaluate(f"document.querySelector(\"{chart} svg\").drawnAtLoad = true")
 
     events = [world.send_event(ids) for _ in range(5)]
@@ -119,9 +124,8 @@ def test_dashboard_counters_rise_live_as_events_are_produced(
     expect(page.locator("tbody[data-rows=rejected]")).to_contain_text("duplicate")
     expect(page.locator("#live-status")).to_contain_text("updated")
     for outcome in ("accepted", "rejected", "dlq"):  # each outcome's line rises off zero, in place
-        page.wait_for_function(f"() => ({HIGHEST})(\"{chart} path.series-{outcome}\") < {BASELINE}",
-                               timeout=TIMEOUT_MS)
-    assert page.locator(f"{chart} svg path.series-accepted").get_attribute("d") != drawn_at_load
+        page.wait_for_function(f"(args) => ({HIGHEST})(args) < {BASELINE}", arg=[chart, outcome], timeout=TIMEOUT_MS)
+    assert page.locator(f"{chart} svg").inner_html() != drawn_at_load
     assert page.evaluate(f"document.querySelector(\"{chart} svg\").drawnAtLoad") is None, "the chart was not redrawn"
     assert page.evaluate("window.notReloaded") is True, "the page reloaded instead of updating in place"
     expect(page.locator(f"{chart} .legend-label")).to_have_text(["accepted", "rejected", "dead-lettered"])
@@ -181,6 +185,39 @@ def test_a_hostile_campaign_name_renders_as_text(page: Page, world: World, worke
     page.goto(url(worker, f"/tables/campaigns?q={cid}"))
     expect(page.locator("td", has_text=PROBE)).to_be_visible()
     page.screenshot(path=artifacts / "xss-probe.png", full_page=True)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+NOT_DRAWINGS = [  # a handler attribute; elements that are no drawing
+    f'<svg {SVG_NS} onload="alert(3)"><path d="M0,0 L9,9"/></svg>',
+    f'<svg {SVG_NS}><foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(4)"/>'
+    "</foreignObject><script>alert(5)</script></svg>",
+]
+
+
+def test_a_chart_in_the_twin_that_is_not_a_drawing_is_never_swapped_in(page: Page, worker: Worker) -> None:
+    served: list[str] = []
+
+    def not_a_drawing(route: Any) -> None:  # the twin as the worker answers it, but for its chart
+        answer = route.fetch()
+        twin = answer.json()
+        twin["charts"]["throughput"] = NOT_DRAWINGS[len(served) % len(NOT_DRAWINGS)]
+        served.append(twin["charts"]["throughput"])
+        route.fulfill(response=answer, json=twin)
+
+    page.route("**/stats.json", not_a_drawing)
+    page.goto(url(worker, "/"))
+    page.evaluate("document.querySelector('figure[data-chart] svg').drawnAtLoad = true")
+
+    def all_handled() -> bool:
+        page.evaluate("0")  # Playwright's sync API runs the route handler only while it is called
+        return len(served) > len(NOT_DRAWINGS)  # a twin is handled before the next is asked for
+
+    wait_until(all_handled, 30, "every markup to be served and handled")
+    expect(page.locator("#live-status")).to_contain_text("update failed: a chart that is not a drawing")
+    assert page.evaluate("document.querySelector('figure[data-chart] svg').drawnAtLoad") is True
+    assert page.locator("figure[data-chart] script, figure[data-chart] foreignObject").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
