@@ -42,6 +42,7 @@ from pipeline.state.held import held
 from pipeline.state.partition import PartitionState, Sealed
 from pipeline.state.store import PartitionStore
 from pipeline.stats import stats
+from pipeline.timeline import timeline
 from tables import coredata
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,7 @@ class Tracking(Service):
             stats.count(outcome, campaign_id, n)
         if flight.offsets:  # an empty fetch is no batch
             metrics.count_batch(flight.result.counts.items(), time.monotonic() - flight.fetched_at)
+            timeline.add((outcome, n) for (outcome, _campaign_id), n in flight.result.counts.items())
 
     async def _land_all(self) -> None:
         while self._flights:

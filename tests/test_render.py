@@ -159,8 +159,10 @@ def test_every_live_value_on_the_dashboard_is_in_its_json_twin() -> None:
     assert any(s.get("src") == "/static/live.js" for s in parsed.all("script"))
     paths = [attrs["data-stat"] for _, attrs in parsed.tags if "data-stat" in attrs]
     lists = [attrs["data-rows"] for _, attrs in parsed.tags if "data-rows" in attrs]
+    drawn = [attrs["data-chart"] for _, attrs in parsed.tags if "data-chart" in attrs]
     assert len(paths) >= 10 and set(lists) == {"rejected", "dlq", "lag", "workers"}
-    for path in paths + lists:
+    assert drawn == ["charts.throughput"] and model["charts"]["throughput"] in html
+    for path in paths + lists + drawn:
         value = model
         for part in path.split("."):
             value = value[part]
@@ -190,3 +192,41 @@ def test_every_page_names_the_worker_that_answered_and_who_forwarded_to_it() -> 
     assert "answered by http://b:6067" in text
     assert ("Answered by worker http://b:6067 · app adtrack · tracking.raw partitions 1"
             " · forwarded by http://a:6066") in text
+
+
+def test_the_dashboard_twin_sums_the_workers_timelines_and_draws_them() -> None:
+    now = 1_700_000_400.0
+    timeline = {"started_at": now - 3600, "minutes": [{"start": now - 60, "accepted": 60, "rejected": 6, "dlq": 0}]}
+    workers = [{**worker("http://a", {"in": 66}), "timeline": timeline},
+               {**worker("http://b", {"in": 66}), "timeline": timeline},
+               worker("http://c", {})]  # a worker of an older version, without a timeline
+    model = render.dashboard_model(workers, [], {}, WHO, now=now)
+    assert model["throughput"]["outcomes"]["accepted"][-2:] == [2.0, 0.0]
+    assert model["throughput"]["outcomes"]["rejected"][-2] == 0.2
+    figure = Parsed(render.dashboard(model, WHO)).all("figure")
+    assert figure == [{"class": "chart", "data-chart": "charts.throughput"}]
+    assert 'class="series series-accepted"' in model["charts"]["throughput"]
+
+
+def test_the_campaign_twin_paces_its_spend_against_budget_and_flight() -> None:
+    day = 86_400_000
+    data = {"name": "Spring", "start_ts": 1_700_000_000_000, "end_ts": 1_700_000_000_000 + 10 * day}
+    model = render.campaign_model("c", stored(data), stored({"total": 10.0}), 6_000_000, {}, [], WHO,
+                                  now_ms=1_700_000_000_000 + 5 * day)
+    assert model["pacing"]["verdict"] == "ahead" and model["pacing"]["expected"] == 5.0
+    html = render.campaign(model, WHO)
+    assert '<span data-stat="pacing.verdict" data-format="">ahead</span>' in html
+    assert Parsed(html).all("figure") == [{"class": "chart", "data-chart": "charts.pacing"}]
+    assert model["charts"]["pacing"] in html
+    no_budget = render.campaign_model("c", stored(data), stored(None, deleted=True), 0, {}, [], WHO)
+    assert no_budget["pacing"]["verdict"] == "no budget"
+    deleted = render.campaign_model("c", stored(None, deleted=True), None, 0, {}, [], WHO)
+    assert (deleted["pacing"], deleted["charts"]) == (None, {})
+    assert "<figure" not in render.campaign(deleted, WHO)
+
+
+def test_a_hostile_campaign_name_never_reaches_its_chart_as_markup() -> None:
+    data = {"name": PROBE, "start_ts": 1_700_000_000_000, "end_ts": None}
+    model = render.campaign_model("c", stored(data), stored({"total": 10.0}), 0, {}, [], WHO)
+    html = render.campaign(model, WHO)
+    assert "<img" not in html and not Parsed(html).all("script")[1:]

@@ -10,6 +10,8 @@ import pytest
 from aiokafka.partitioner import murmur2
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from pipeline.timeline import series
+from pipeline.web.charts import BOTTOM, HEIGHT
 from tests import factories
 from tests.harness import Worker, tracking_assignments, unique, wait_until
 from tests.world import World
@@ -21,6 +23,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PROBE = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 30_000
+DAY_MS = 86_400_000
 
 
 def url(worker: Worker, path: str = "") -> str:
@@ -76,6 +79,20 @@ def wait_at_least(page: Page, selector: str, n: int) -> None:
     )
 
 
+BASELINE = HEIGHT - BOTTOM  # where a chart draws zero
+# The highest point (the smallest y) of a chart's series, drawn as a path or, a lone value, as a dot;
+# Infinity without one.
+HIGHEST = """([chart, key]) => {
+  const ys = [];
+  for (const path of document.querySelectorAll(`${chart} path.series-${key}`)) {
+    const numbers = (path.getAttribute("d") || "").match(/-?[0-9.]+/g) || [];
+    ys.push(...numbers.filter((_, i) => i % 2 === 1).map(Number));
+  }
+  for (const dot of document.querySelectorAll(`${chart} circle.series-${key}`)) ys.push(Number(dot.getAttribute("cy")));
+  return Math.min(...ys);
+}"""
+
+
 def get_json(page: Page, address: str, status: int = 200, **headers: str) -> Any:
     response = page.request.get(address, headers=headers)
     assert response.status == status, f"{address}: {response.status} {response.text()[:300]}"
@@ -90,6 +107,10 @@ def test_dashboard_counters_rise_live_as_events_are_produced(
     page.goto(url(worker, "/"))
     page.evaluate("window.notReloaded = true")
     before = {card: number(page, f"#card-{card} .big [data-stat]") for card in ("in", "accepted", "dlq", "duplicates")}
+    chart = "figure[data-chart='charts.throughput']"
+    expect(page.locator(f"{chart} svg path.series")).to_have_count(3)
+    drawn_at_load = page.locator(f"{chart} svg").inner_html()
+    page.evaluate(f"document.querySelector(\"{chart} svg\").drawnAtLoad = true")
 
     events = [world.send_event(ids) for _ in range(5)]
     world.kafka.send(world.topics.topic_raw, b"{not json", key=ids[0])
@@ -102,7 +123,12 @@ def test_dashboard_counters_rise_live_as_events_are_produced(
     expect(page.locator("tbody[data-rows=dlq]")).to_contain_text("malformed")
     expect(page.locator("tbody[data-rows=rejected]")).to_contain_text("duplicate")
     expect(page.locator("#live-status")).to_contain_text("updated")
+    for outcome in ("accepted", "rejected", "dlq"):  # each outcome's line rises off zero, in place
+        page.wait_for_function(f"(args) => ({HIGHEST})(args) < {BASELINE}", arg=[chart, outcome], timeout=TIMEOUT_MS)
+    assert page.locator(f"{chart} svg").inner_html() != drawn_at_load
+    assert page.evaluate(f"document.querySelector(\"{chart} svg\").drawnAtLoad") is None, "the chart was not redrawn"
     assert page.evaluate("window.notReloaded") is True, "the page reloaded instead of updating in place"
+    expect(page.locator(f"{chart} .legend-label")).to_have_text(["accepted", "rejected", "dead-lettered"])
     expect(page.locator("tbody[data-rows=workers]")).to_contain_text(canonical(worker))
     expect(page.locator("footer")).to_contain_text(f"Answered by worker {canonical(worker)}")
     lag = page.locator("tbody[data-rows=lag] tr")
@@ -113,10 +139,18 @@ def test_dashboard_counters_rise_live_as_events_are_produced(
 def test_the_campaign_page_shows_its_budget_dropping_as_events_are_accepted(
     page: Page, world: World, worker: Worker, artifacts
 ) -> None:
-    ids = world.campaign(budget=10.0, pricing_model="cpc", price=1.0, name="Autumn Clicks")
+    # Three days into a ten-day flight, even delivery has spent 3.00 of 10.00: behind now, on track at 3.00.
+    now = factories.now_ms()
+    ids = world.campaign(budget=10.0, pricing_model="cpc", price=1.0, name="Autumn Clicks",
+                         start_ts=now - 3 * DAY_MS, end_ts=now + 7 * DAY_MS)
     page.goto(url(worker, f"/campaigns/{ids[0]}"))
+    page.evaluate("window.notReloaded = true")
     expect(page.locator("h1")).to_have_text("Campaign Autumn Clicks")
     expect(page.locator("#card-remaining .big")).to_have_text("10.00")
+    expect(page.locator("[data-stat='pacing.verdict']")).to_have_text("behind")
+    chart = page.locator("figure[data-chart='charts.pacing']")
+    expect(chart.locator(".rule-label")).to_have_text(["budget 10.00", "now"])
+    expect(chart.locator("path.series-plan")).to_have_count(1)
     notifications = page.locator("table", has=page.locator("th", has_text="changed fields"))
     expect(notifications).to_contain_text("campaign")
     expect(notifications).to_contain_text("budget")
@@ -129,6 +163,10 @@ def test_the_campaign_page_shows_its_budget_dropping_as_events_are_accepted(
     expect(page.locator("[data-stat='budget.spent']")).to_have_text("3.00")
     expect(page.locator("[data-stat=accepted]")).to_have_text("3")
     expect(page.locator("tbody[data-rows=rejected_by_reason]")).to_contain_text("unknown_publisher")
+    expect(page.locator("[data-stat='pacing.verdict']")).to_have_text("on track")
+    expect(page.locator("[data-stat='pacing.summary']")).to_contain_text("of what even delivery would have by now")
+    expect(chart.locator(".mark-label")).to_have_text("spent 3.00")
+    assert page.evaluate("window.notReloaded") is True, "the page reloaded instead of updating in place"
     page.screenshot(path=artifacts / "campaign.png", full_page=True)
 
     missing = page.goto(url(worker, "/campaigns/no-such-campaign"))
@@ -150,10 +188,47 @@ def test_a_hostile_campaign_name_renders_as_text(page: Page, world: World, worke
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+NOT_DRAWINGS = [  # a handler attribute; elements that are no drawing
+    f'<svg {SVG_NS} onload="alert(3)"><path d="M0,0 L9,9"/></svg>',
+    f'<svg {SVG_NS}><foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(4)"/>'
+    "</foreignObject><script>alert(5)</script></svg>",
+]
+
+
+def test_a_chart_in_the_twin_that_is_not_a_drawing_is_never_swapped_in(page: Page, worker: Worker) -> None:
+    served: list[str] = []
+
+    def not_a_drawing(route: Any) -> None:  # the twin as the worker answers it, but for its chart
+        answer = route.fetch()
+        twin = answer.json()
+        twin["charts"]["throughput"] = NOT_DRAWINGS[len(served) % len(NOT_DRAWINGS)]
+        served.append(twin["charts"]["throughput"])
+        route.fulfill(response=answer, json=twin)
+
+    page.route("**/stats.json", not_a_drawing)
+    page.goto(url(worker, "/"))
+    page.evaluate("document.querySelector('figure[data-chart] svg').drawnAtLoad = true")
+
+    def all_handled() -> bool:
+        page.evaluate("0")  # Playwright's sync API runs the route handler only while it is called
+        return len(served) > len(NOT_DRAWINGS)  # a twin is handled before the next is asked for
+
+    wait_until(all_handled, 30, "every markup to be served and handled")
+    expect(page.locator("#live-status")).to_contain_text("update failed: a chart that is not a drawing")
+    assert page.evaluate("document.querySelector('figure[data-chart] svg').drawnAtLoad") is True
+    assert page.locator("figure[data-chart] script, figure[data-chart] foreignObject").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
 def test_json_twins_have_the_documented_shape(page: Page, world: World, worker: Worker) -> None:
     cid, _, _ = world.campaign(budget=5.0)
     stats = get_json(page, url(worker, "/stats.json"))
-    assert {"worker", "totals", "rates", "rejected", "dlq", "lag", "coredata", "workers"} <= set(stats)
+    assert {"worker", "totals", "rates", "rejected", "dlq", "lag", "coredata", "workers", "throughput",
+            "charts"} <= set(stats)
+    assert {outcome: len(rates) for outcome, rates in stats["throughput"]["outcomes"].items()} == {
+        "accepted": 60, "rejected": 60, "dlq": 60}
+    assert stats["charts"]["throughput"].startswith("<svg")
     assert stats["worker"] == canonical(worker)
     assert [row["partition"] for row in stats["lag"]] == list(range(world.topics.partitions))
     assert all(row["end"] >= (row["committed"] or 0) for row in stats["lag"])
@@ -172,6 +247,8 @@ def test_json_twins_have_the_documented_shape(page: Page, world: World, worker: 
     assert {"id", "version", "data", "budget", "accepted", "rejected", "rejected_by_reason", "notifications",
             "worker"} <= set(campaign)
     assert campaign["budget"]["remaining"] == 5.0
+    assert (campaign["pacing"]["verdict"], campaign["pacing"]["total"]) == ("no end date", 5.0)
+    assert campaign["charts"]["pacing"].startswith("<svg")
     assert get_json(page, url(worker, "/campaigns/nope.json"), status=404)["error"] == "No campaign 'nope'."
     assert page.request.get(url(worker, "/tables/nope")).status == 404
     assert page.request.post(url(worker, "/tables/campaigns")).status == 405  # read-only
@@ -266,6 +343,13 @@ def test_with_two_workers_counts_are_summed_and_spend_comes_from_its_owner(
     totals = [get_json(page, url(w, "/stats.json")) for w in (worker, paging_worker)]
     assert totals[0]["totals"] == totals[1]["totals"]
     assert totals[0]["totals"]["in"] == sum(w["in"] for w in totals[0]["workers"])
+
+    def throughput_is_both_timelines_summed() -> bool:
+        timelines = [get_json(page, url(w, "/stats.json?local=1"))["timeline"] for w in (worker, paging_worker)]
+        drawn = get_json(page, url(worker, "/stats.json"))["throughput"]
+        return all(t["minutes"] for t in timelines) and drawn == series(timelines, drawn["at"])
+
+    wait_until(throughput_is_both_timelines_summed, 30, "the dashboard's throughput to sum both workers")
 
     other = next(c for c in cids if get_json(page, url(worker, f"/campaigns/{c}.json"))["worker"] != canonical(worker))
     page.goto(url(worker, f"/campaigns/{other}"))

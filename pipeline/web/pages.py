@@ -36,6 +36,7 @@ from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
 from pipeline.state.held import held
 from pipeline.stats import stats
+from pipeline.timeline import timeline
 from pipeline.web import paging, render
 from tables.coredata import TABLES, end_offsets
 from tables.subscriptions import delivered, subscriptions
@@ -149,7 +150,8 @@ async def forward(view: View, request: Request, to: str | None) -> Response | No
 # ---- data --------------------------------------------------------------------------------------
 
 def local_stats(campaign_id: str | None = None) -> dict[str, Any]:
-    out = {"worker": my_url(), "app_id": app.conf.id, "partitions": raw_partitions(), "stats": stats.snapshot()}
+    out = {"worker": my_url(), "app_id": app.conf.id, "partitions": raw_partitions(), "stats": stats.snapshot(),
+           "timeline": timeline.snapshot()}
     if campaign_id is not None:
         out["campaign"] = stats.campaign(campaign_id)
     return out

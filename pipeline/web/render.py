@@ -19,6 +19,7 @@ import orjson
 
 from pipeline.pricing import from_micros, to_micros
 from pipeline.stats import WINDOW_S
+from pipeline.web import figures
 from pipeline.web.paging import Page, page_href
 
 Row = dict[str, Any]
@@ -150,6 +151,11 @@ def layout(title: str, body: str, who: Identity, *, json_href: str, live: str | 
 </body></html>"""
 
 
+def chart(path: str, svg: str) -> str:
+    """A chart drawn by ``charts.draw`` (its own escaping), swapped in place from the JSON twin's ``path``."""
+    return f'<figure class="chart" data-chart="{esc(path)}">{svg}</figure>'
+
+
 def not_found(message: str, who: Identity) -> str:
     body = f'<p class="empty">{esc(message)}</p><p><a href="/">Back to the dashboard</a></p>'
     return layout("Not found", body, who, json_href="/stats.json")
@@ -158,12 +164,14 @@ def not_found(message: str, who: Identity) -> str:
 # ---- dashboard -------------------------------------------------------------------------------
 
 def dashboard_model(workers: Sequence[Row], lag: Sequence[Row] | str, coredata: Mapping[str, int],
-                    who: Identity) -> Row:
+                    who: Identity, now: float | None = None) -> Row:
     """The dashboard's JSON twin: every worker's ``/stats.json?local=1`` summed, lag, core-data counts.
 
-    ``workers`` holds each worker's local answer (``stats`` = ``Stats.snapshot()``), or ``error``;
-    ``lag`` is per partition of tracking.raw, or why it is unknown.
+    ``workers`` holds each worker's local answer (``stats`` = ``Stats.snapshot()``, ``timeline`` =
+    ``Timeline.snapshot()``), or ``error``; ``lag`` is per partition of tracking.raw, or why it is unknown.
     """
+    throughput, throughput_svg = figures.throughput(
+        [w["timeline"] for w in workers if "timeline" in w], time.time() if now is None else now)
     total: Counter[str] = Counter()
     minute: Counter[str] = Counter()
     for w in workers:
@@ -196,6 +204,8 @@ def dashboard_model(workers: Sequence[Row], lag: Sequence[Row] | str, coredata: 
         "workers": [{"url": w["worker"], "partitions": w.get("partitions", []),
                      "in": w["stats"]["total"].get("in", 0) if "stats" in w else None,
                      "error": w.get("error")} for w in workers],
+        "throughput": throughput,
+        "charts": {"throughput": throughput_svg},
     }
 
 
@@ -217,6 +227,7 @@ def dashboard(model: Row, who: Identity) -> str:
     )
     lag_note = f'<p class="warn">Lag unknown: {esc(model["lag_error"])}</p>' if model["lag_error"] else ""
     body = f"""<section class="cards">{cards}</section>
+<section><h2>Events per second, last hour</h2>{chart("charts.throughput", model["charts"]["throughput"])}</section>
 <div class="grid">
 <section><h2>Rejected, by reason</h2>
 {rows_table(model["rejected"], ("reason", "total", "last_minute"), live="rejected", empty="No rejections yet.")}
@@ -291,9 +302,16 @@ def table(name: str, page: Page[Row], *, q: str | None, after: str | None, who: 
 # ---- campaign --------------------------------------------------------------------------------
 
 def campaign_model(id_: str, stored: Row, budget: Row | None, spent_micros: int | None,
-                   counts: Mapping[str, int], notifications: Sequence[Row], who: Identity) -> Row:
+                   counts: Mapping[str, int], notifications: Sequence[Row], who: Identity,
+                   now_ms: int | None = None) -> Row:
     rejected = sorted((k.split(":", 1)[1], n) for k, n in counts.items() if k.startswith("rejected:"))
     live_budget = budget is not None and not budget["deleted"]
+    data = stored["data"] or {}
+    pacing, pacing_svg = None, None
+    if not stored["deleted"] and isinstance(data.get("start_ts"), int):  # no flight, nothing to pace
+        total = to_micros(budget["data"]["total"]) if live_budget else None  # type: ignore[index]
+        pacing, pacing_svg = figures.campaign_pacing(total, spent_micros, data["start_ts"], data.get("end_ts"),
+                                                     int(time.time() * 1000) if now_ms is None else now_ms)
     return {
         "id": id_,
         "version": stored["version"],
@@ -307,6 +325,8 @@ def campaign_model(id_: str, stored: Row, budget: Row | None, spent_micros: int 
         "rejected_by_reason": [{"reason": r, "count": n} for r, n in rejected],
         "notifications": list(notifications),
         "worker": who.url,
+        "pacing": pacing,
+        "charts": {"pacing": pacing_svg} if pacing_svg else {},
     }
 
 
@@ -326,10 +346,17 @@ def campaign(model: Row, who: Identity) -> str:
         money = card("spent", "Spent (no budget: no limit)", stat("spent", model["spent"], "money"))
     cards = (money + card("accepted", "Accepted", stat("accepted", model["accepted"]))
              + card("rejected", "Rejected", stat("rejected", model["rejected"])))
+    pacing = ""
+    if model["pacing"]:
+        cards += card("pacing", "Pacing", stat("pacing.verdict", model["pacing"]["verdict"]),
+                      stat("pacing.summary", model["pacing"]["summary"]))
+        pacing = f'<section><h2>Spend against budget and flight</h2>{chart("charts.pacing", model["charts"]["pacing"])}'\
+                  "</section>"
     notes = rows_table(model["notifications"], ("at", "entity", "op", "version", "changed_fields"),
                        empty="No change notifications found among the recent ones.")
     body = f"""<p class="status status-{esc(status)}">{esc(status)}</p>
 <section class="cards">{cards}</section>
+{pacing}
 <div class="grid campaign">
 <section><h2>Core data</h2><table class="facts">{facts}</table></section>
 <section><h2>Rejected, by reason</h2>

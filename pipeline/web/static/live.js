@@ -1,6 +1,8 @@
 // Live values without reloading: every 1.5 s, fetch the page's JSON twin (body[data-live]) and
 // update [data-stat] elements and tbody[data-rows] tables in place. Text only (textContent), never HTML.
-// Formats mirror pipeline/web/render.py's fmt().
+// Formats mirror pipeline/web/render.py's fmt(). Charts (figure[data-chart]) are the one exception: the
+// twin holds the SVG the server drew (pipeline/web/charts.py), parsed here as XML, never as HTML, and
+// swapped in only if it holds nothing but drawing elements and no handler or link attribute.
 (() => {
   "use strict";
   const url = document.body.dataset.live;
@@ -54,6 +56,27 @@
     if (!same) tbody.replaceChildren(...fresh);
   }
 
+  const SVG = "http://www.w3.org/2000/svg";
+  const DRAWING = new Set(["svg", "title", "g", "line", "path", "circle", "text"]);
+  const drawn = new WeakMap();
+
+  function drawing(markup) {
+    const root = new DOMParser().parseFromString(markup, "image/svg+xml").documentElement;
+    for (const el of [root, ...root.querySelectorAll("*")]) {
+      if (el.namespaceURI !== SVG || !DRAWING.has(el.localName)) return null;  // also a parser error
+      if ([...el.attributes].some((a) => /^on|href$/i.test(a.localName))) return null;
+    }
+    return document.importNode(root, true);
+  }
+
+  function fillChart(figure, markup) {
+    if (typeof markup !== "string" || drawn.get(figure) === markup) return;
+    const svg = drawing(markup);
+    if (!svg) throw new Error("a chart that is not a drawing");
+    figure.replaceChildren(svg);
+    drawn.set(figure, markup);
+  }
+
   function update(data) {
     for (const el of document.querySelectorAll("[data-stat]")) {
       const text = fmt(get(data, el.dataset.stat), el.dataset.format);
@@ -63,6 +86,7 @@
       const rows = get(data, tbody.dataset.rows);
       if (Array.isArray(rows)) fillRows(tbody, rows);
     }
+    for (const figure of document.querySelectorAll("figure[data-chart]")) fillChart(figure, get(data, figure.dataset.chart));
   }
 
   async function tick() {
