@@ -141,7 +141,10 @@ def test_kafka_log_dirs_and_the_archive_live_on_named_volumes_of_their_own() -> 
     archive_out = pipeline_commands("archive")[0][pipeline_commands("archive")[0].index("--out") + 1]
     assert {v for v, target in mounts["archive"].items() if target == archive_out} <= named
     assert archive_out in mounts["archive"].values()
-    used = [v for name in SERVICES for v in mounts[name]]
+    # The workers read the archive's files (their /archive page), never write them.
+    assert mounts["worker"]["archive"] == environment("worker")["ADTRACK_ARCHIVE_DIR"]
+    assert "archive:/data/archive:ro" in SERVICES["worker"]["volumes"]
+    used = [v for name in SERVICES for v in mounts[name] if (name, v) != ("worker", "archive")]
     assert sorted(used) == sorted(named)  # one volume per node and one for the archive, none shared
 
 
