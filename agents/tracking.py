@@ -3,10 +3,11 @@
 Faust's per-event stream costs more than the work itself (README, Performance), so the raw topic
 is read by a service of the worker that owns its own consumer, in the group ``<app_id>-tracking``.
 Per fetch and per partition, ``pipeline.batch`` decides every record's outcome against core data
-and the partition's state. The state changes go to the state changelog as one record batch per
-partition, the outputs as record batches per (topic, partition). Once all of them are acknowledged,
-the changes are written to the local store and the input offsets become committable (committed
-every ``ADTRACK_COMMIT_INTERVAL_S``); meanwhile the next fetches are already being processed (up to
+and the partition's state. The state changes go to the state changelog, the outputs and dead letters
+to their topics, as record batches per (topic, partition), merged with those of the batches processed
+while the producer was busy (``pipeline.kafka.outbox``). Once all of them are acknowledged, the
+changes are written to the local store and the input offsets become committable (committed every
+``ADTRACK_COMMIT_INTERVAL_S``); meanwhile the next fetches are already being processed (up to
 ``MAX_IN_FLIGHT`` batches on their way, landing strictly in order). A send that fails stops the
 worker with nothing of it committed: the batch is processed again after the restart.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.partitioner import murmur2
 from mode import Service
 
 from config.clients import aiokafka_options
@@ -35,7 +37,8 @@ from pipeline import batch, control, metrics
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
-from pipeline.kafka.batches import Ack, last_offset, send_records
+from pipeline.kafka.batches import Record, last_offset
+from pipeline.kafka.outbox import Delivery, Outbox
 from pipeline.rules import Limits
 from pipeline.state.changelog import restore
 from pipeline.state.held import held
@@ -73,13 +76,10 @@ class Flight:
     offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)
     result: batch.Result = dataclasses.field(default_factory=batch.Result)
     fetched_at: float = dataclasses.field(default_factory=time.monotonic)  # made right after the fetch
-    #: filled by the sending task: every record batch's ack, and those of each state changelog partition
-    acks: list[Ack] = dataclasses.field(default_factory=list)
-    logged: dict[int, list[Ack]] = dataclasses.field(default_factory=dict)
-    sent: asyncio.Future | None = None
+    delivery: Delivery | None = None  # its records, state changes and dead letters, with the outbox
 
     def acknowledged(self) -> bool:
-        return self.sent is not None and self.sent.done() and all(future.done() for future, _ in self.acks)
+        return self.delivery is not None and self.delivery.acknowledged()
 
 
 class Listener(ConsumerRebalanceListener):
@@ -102,6 +102,7 @@ class Tracking(Service):
         self.assignor: Assignor | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
+        self.outbox: Outbox | None = None
         self._lock = asyncio.Lock()  # held while a batch is handled, and by the rebalance callbacks
         self._flights: deque[Flight] = deque()  # oldest first
         self._committable: dict[TopicPartition, int] = {}  # processed, written, not committed yet
@@ -159,9 +160,8 @@ class Tracking(Service):
                          type(exc).__name__, exc)
             for state in self.states.values():
                 state.discard()
-            for flight in self._flights:
-                if flight.sent is not None:
-                    flight.sent.cancel()
+            if self.outbox is not None:
+                self.outbox.close()
             self._flights.clear()
             self._committable = {}
             await app.crash(exc)
@@ -187,7 +187,9 @@ class Tracking(Service):
                                          max_batch_size=PRODUCER_BATCH_BYTES, max_request_size=DLQ_MAX_BYTES,
                                          **options)
         await self.producer.start()
-        for topic in (settings.topic_raw, settings.topic_realtime, settings.topic_batch, settings.topic_rejected):
+        self.outbox = Outbox(self.producer, DLQ_MAX_BYTES)
+        for topic in (settings.topic_raw, settings.topic_realtime, settings.topic_batch, settings.topic_rejected,
+                      settings.topic_dlq):
             self._partitions[topic] = len(await self.producer.partitions_for(topic))
         held.partition_count = self._partitions[settings.topic_raw]
         self.assignor = Assignor(str(app.conf.canonical_url))
@@ -260,37 +262,29 @@ class Tracking(Service):
                 flight.sealed[p] = sealed
         for letter in flight.result.dead_letters:
             flight.result.counts[f"dlq:{letter.reason}", None] += 1
-        previous = self._flights[-1].sent if self._flights else None
-        flight.sent = asyncio.ensure_future(self._send(flight, previous))
+        assert self.outbox is not None
+        flight.delivery = self.outbox.put(self._parcel(flight))
         self._flights.append(flight)
 
-    async def _send(self, flight: Flight, previous: asyncio.Future | None) -> None:
-        """Hand a batch's records to the producer once the batch before it is handed over (order per partition).
-
-        The producer takes one record batch per partition at a time, so this may wait; the processing of
-        the next fetches goes on meanwhile.
-        """
-        assert self.producer is not None
-        if previous is not None:
-            await previous  # its failure is this one's too: nothing after a failed batch is sent
-        for p, sealed in flight.sealed.items():
-            acks = await send_records(self.producer, settings.tracking_state_topic, p, sealed.records, DLQ_MAX_BYTES)
-            flight.logged[p] = acks
-            flight.acks.extend(acks)
-        for (topic, partition), records in flight.result.outputs.items():
-            flight.acks.extend(await send_records(self.producer, topic, partition, records, DLQ_MAX_BYTES))
+    def _parcel(self, flight: Flight) -> dict[tuple[str, int], list[Record]]:
+        """Everything a batch sends: state changes, outputs and dead letters, per (topic, partition)."""
+        parcel: dict[tuple[str, int], list[Record]] = {
+            (settings.tracking_state_topic, p): sealed.records for p, sealed in flight.sealed.items()}
+        parcel.update(flight.result.outputs)
         for letter in flight.result.dead_letters:
-            flight.acks.append((await self._send_dead_letter(letter, flight.now), 1))
+            key, value, headers = self._dead_letter(letter, flight.now)
+            parcel.setdefault((settings.topic_dlq, self._dlq_partition(key, letter.record)), []).append(
+                (key, value, headers))
+        return parcel
 
     async def _land_oldest(self) -> None:
         """Wait for the oldest batch in flight to be acknowledged; then store its changes, mark its input done."""
         flight = self._flights[0]
-        assert flight.sent is not None
-        await flight.sent
-        await asyncio.gather(*(future for future, _ in flight.acks))
+        assert flight.delivery is not None
+        await flight.delivery.wait()
         self._flights.popleft()
         for p, sealed in flight.sealed.items():
-            self.states[p].written(sealed, last_offset(flight.logged[p]))
+            self.states[p].written(sealed, last_offset([flight.delivery.last[settings.tracking_state_topic, p]]))
         self._committable.update(flight.offsets)
         if time.monotonic() - self._committed_at >= settings.commit_interval_s:
             await self._commit()
@@ -339,16 +333,19 @@ class Tracking(Service):
                 result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
         batch.process(segment, state, context, now, result)
 
-    async def _send_dead_letter(self, letter: batch.DeadLetter, now: int) -> asyncio.Future:
+    def _dead_letter(self, letter: batch.DeadLetter, now: int) -> Record:
         """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""
-        assert self.producer is not None
         record = letter.record
         log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error)
-        key, value, headers = dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
-                                                 at=now, limit=deadletters.LIMIT)
         for line in deadletters.tally.add(letter.reason, deadletters.where(record)):
             log.warning("%s", line)
-        return await self.producer.send(settings.topic_dlq, value=value, key=key, headers=headers)
+        return dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
+                                  at=now, limit=deadletters.LIMIT)
+
+    def _dlq_partition(self, key: bytes | None, record: Any) -> int:
+        """Where the producer's default partitioner would put it: by key, else beside its source partition."""
+        partitions = self._partitions[settings.topic_dlq]
+        return (murmur2(key) & 0x7FFFFFFF) % partitions if key is not None else record.partition % partitions
 
 
 async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:

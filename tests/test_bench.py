@@ -117,6 +117,9 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     assert figures["latency"]["oracle"]["passed"] and figures["latency"]["joined"] > 0
     for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "max_gap_ms", "rate"):
         assert isinstance(figures["latency"][key], (int, float))
+    assert figures["latency"]["bare"]["joined"] > 0
+    for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
+        assert isinstance(figures["latency"]["bare"][key], (int, float))
     assert figures["soak"]["passed"] and len(figures["soak"]["rss_mib"]) >= 2
     answered = figures["soak"]["outcomes"]
     assert answered["missing"] == 0 and answered["answered"] == answered["events"] == figures["soak"]["events"] > 0
@@ -133,7 +136,8 @@ def test_the_table_names_every_figure() -> None:
         "worker_first_to_last_events_per_s": 2500.0,
         "worker_cpu_s": 0.5, "broker_cpu_s": 0.1, "bare_broker_cpu_s": 0.05, "worker_ready_s": 4.0,
         "worker_rss_mib": {"first": 70.0, "last": 90.0, "max": 95.0},
-        "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120},
+        "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120,
+                    "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
                  "warm_up_s": 60.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
                                                  "missing_seqs": [], "repeated_outcomes": 3}},
@@ -147,6 +151,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["adtrack worker"] == "2 500 events/s, first to last output (2 000 from ready, group join included)"
     assert values["ratio (worker / bare)"] == "0.062"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
+    assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"
     assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"
     assert values["restore 1 000 000 rows"].startswith("unavailable")

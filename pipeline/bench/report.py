@@ -54,6 +54,9 @@ def table(figures: dict[str, Any]) -> str:
         rows.append((f"latency at {_n(lat['rate'])}/s", f"p50 {_n(lat['p50_ms'])} ms, p95 {_n(lat['p95_ms'])} ms, "
                      f"p99 {_n(lat['p99_ms'])} ms, max {_n(lat['max_ms'])} ms; "
                      f"longest gap {_n(lat['max_gap_ms'])} ms"))
+        if base := lat.get("bare"):
+            rows.append((f"bare loop at {_n(lat['rate'])}/s", f"p50 {_n(base['p50_ms'])} ms, p95 {_n(base['p95_ms'])} ms, "
+                         f"p99 {_n(base['p99_ms'])} ms, max {_n(base['max_ms'])} ms"))
     if soak := figures.get("soak"):
         samples = soak["rss_mib"]
         rows.append((f"soak {soak['seconds']:.0f} s at {_n(soak['rate'])}/s",

@@ -1,9 +1,9 @@
 """Throughput on one backlog: the bare aiokafka loop, then one worker, on the same broker.
 
-The bare loop is the least any consumer of ``tracking.raw`` does: consume, decode JSON, encode JSON,
-produce, commit. The worker is timed from "ready" until the last output of the backlog (its Kafka
-timestamp), and also from its first output to its last (small backlogs: without the group join);
-what it and the broker spent in CPU seconds is read from /proc.
+The bare loop (``pipeline.bench.bare``) is the least any consumer of ``tracking.raw`` does. The
+worker is timed from "ready" until the last output of the backlog (its Kafka timestamp), and also
+from its first output to its last (small backlogs: without the group join); what it and the broker
+spent in CPU seconds is read from /proc.
 """
 
 from __future__ import annotations
@@ -13,12 +13,7 @@ import time
 import uuid
 from typing import Any
 
-import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
-from config.clients import aiokafka_options
-from config.settings import Settings
-from pipeline.bench import kafka, procs
+from pipeline.bench import bare as bare_loop, kafka, procs
 from pipeline.bench.backlog import Backlog, live_bumps
 from pipeline.bench.stage import Stage, wait_ready, worker_pid
 from pipeline.bench.verify import read_outputs, verdict
@@ -27,40 +22,9 @@ SCRATCH_TOPIC = "bench.baseline"
 LIVE_BARRIERS = 2
 
 
-async def _bare_loop(settings: Settings, count: int) -> float:
-    options = aiokafka_options(settings)
-    consumer = AIOKafkaConsumer(settings.topic_raw, group_id=f"bench-baseline-{uuid.uuid4().hex[:8]}",
-                                enable_auto_commit=False, auto_offset_reset="earliest", **kafka.FETCH, **options)
-    producer = AIOKafkaProducer(linger_ms=5, max_batch_size=1 << 18, **options)
-    await producer.start()
-    await consumer.start()
-    try:
-        done, started = 0, None
-        while done < count:
-            batches = await consumer.getmany(timeout_ms=1000)
-            if started is None and batches:
-                started = time.perf_counter()
-            futures = []
-            for records in batches.values():
-                for record in records:
-                    try:
-                        value = orjson.dumps(orjson.loads(record.value))
-                    except orjson.JSONDecodeError:
-                        value = record.value
-                    futures.append(await producer.send(SCRATCH_TOPIC, value=value, key=record.key))
-            await asyncio.gather(*futures)
-            if batches:
-                await consumer.commit()
-            done += len(futures)
-        return time.perf_counter() - (started or time.perf_counter())
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
 def bare(here: Stage, backlog: Backlog) -> dict[str, Any]:
     broker_cpu, own_cpu = here.broker_cpu(), time.process_time()
-    seconds = asyncio.run(_bare_loop(here.settings, backlog.records))
+    seconds = asyncio.run(bare_loop.loop(here.settings, here.settings.topic_raw, SCRATCH_TOPIC, backlog.records))
     return {"events": len(backlog.sent), "records": backlog.records, "seconds": seconds,
             "events_per_s": len(backlog.sent) / seconds if seconds else 0.0,
             "cpu_s": time.process_time() - own_cpu, "broker_cpu_s": here.broker_cpu() - broker_cpu}
