@@ -33,7 +33,7 @@ from mode import Service
 from config.clients import aiokafka_options
 from config.topics import DLQ_MAX_BYTES
 from agents import deadletters
-from pipeline import batch, control, metrics
+from pipeline import batch, collector, control, metrics
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka.assignor import Assignor
@@ -114,6 +114,7 @@ class Tracking(Service):
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def on_start(self) -> None:
+        collector.tune()
         self.add_future(self._run())
 
     async def on_stop(self) -> None:
@@ -143,6 +144,7 @@ class Tracking(Service):
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
                 if not caught_up and any(fetched.values()):
                     await self._catch_up()
+                    collector.settle()
                     caught_up = True
                 async with self._lock:
                     if self._stopping:
