@@ -1,7 +1,7 @@
 """The adtrack error tree.
 
-    AdtrackError
-    ├── ConfigError          a setting cannot be parsed; fix the environment
+    AdtrackError             (config/errors.py)
+    ├── ConfigError          a setting cannot be parsed; fix the environment (config/errors.py)
     ├── BrokerError          the embedded broker could not start
     ├── TopicError           a topic could not be created, or an existing one does not fit
     ├── WorkerError          a worker process exited while it was expected to run
@@ -19,13 +19,12 @@ Business-rule rejections are not errors: they are data (``pipeline.rules.Reason`
 
 from __future__ import annotations
 
+from config.errors import AdtrackError, ConfigError  # the root and settings' error live with the settings
 
-class AdtrackError(Exception):
-    """Base of every error adtrack raises on purpose."""
-
-
-class ConfigError(AdtrackError):
-    """A setting has a value that cannot be used. Fix the environment variable named in the message."""
+__all__ = [
+    "AdtrackError", "ConfigError", "BrokerError", "TopicError", "WorkerError", "PoisonError", "MalformedError",
+    "SchemaError", "OversizedError", "DeadLetterError", "OracleError", "CoreDataFileError", "FilterPolicyError",
+]
 
 
 class BrokerError(AdtrackError):
