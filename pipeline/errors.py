@@ -4,6 +4,7 @@
     ├── ConfigError          a setting cannot be parsed; fix the environment (config/errors.py)
     ├── BrokerError          the embedded broker could not start
     ├── TopicError           a topic could not be created, or an existing one does not fit
+    ├── EndOffsetError       no fetch confirmed where a partition ends
     ├── WorkerError          a worker process exited while it was expected to run
     ├── PoisonError          a message cannot be processed at all (goes to a DLQ)
     │   ├── MalformedError   not a UTF-8 JSON object
@@ -22,7 +23,7 @@ from __future__ import annotations
 from config.errors import AdtrackError, ConfigError  # the root and settings' error live with the settings
 
 __all__ = [
-    "AdtrackError", "ConfigError", "BrokerError", "TopicError", "WorkerError", "PoisonError", "MalformedError",
+    "AdtrackError", "ConfigError", "BrokerError", "TopicError", "EndOffsetError", "WorkerError", "PoisonError", "MalformedError",
     "SchemaError", "OversizedError", "DeadLetterError", "OracleError", "CoreDataFileError", "FilterPolicyError",
 ]
 
@@ -36,6 +37,10 @@ class TopicError(AdtrackError):
 
     The message names each topic, what it has, what it needs and the command that fixes it.
     """
+
+
+class EndOffsetError(AdtrackError):
+    """No fetch confirmed where a partition ends within the timeout: is the broker reachable and its leader up?"""
 
 
 class WorkerError(AdtrackError):
