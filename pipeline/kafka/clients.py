@@ -1,7 +1,7 @@
 """Every Kafka client adtrack makes is built here, so every one carries the TLS and SASL options.
 
 aiokafka clients (``consumer``, ``producer``, ``admin``, ``metadata_client``) for the workers and asyncio tools, kafka-python
-ones (``blocking_consumer``, ``blocking_producer``, ``blocking_admin``) for the command line and the
+ones (``blocking_consumer``, ``blocking_producer``) for the command line and the
 threads of the traffic tools. Each takes the settings and the options of its use; an option that
 would replace a connection or security option of the settings is refused (a TypeError, as for any
 keyword given twice). ``config/clients.py`` spells the options for each library.
@@ -42,7 +42,3 @@ def blocking_consumer(settings: Settings, **options: Any) -> kafka.KafkaConsumer
 
 def blocking_producer(settings: Settings, **options: Any) -> kafka.KafkaProducer:
     return kafka.KafkaProducer(**kafka_python_options(settings), **options)
-
-
-def blocking_admin(settings: Settings, **options: Any) -> kafka.KafkaAdminClient:
-    return kafka.KafkaAdminClient(**kafka_python_options(settings), **options)
