@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ from pipeline import control
 from pipeline.app import app, settings
 from pipeline.coredata import apply, decode_update, notification
 from pipeline.errors import PoisonError
+from pipeline.metrics import coredata_updates as counts
 from tables import coredata
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,6 @@ updates_topic = app.topic(settings.topic_coredata_updates, partitions=1, **RAW)
 changes_topic = app.topic(settings.topic_coredata_changes, **RAW)
 dlq_topic = app.topic(settings.topic_coredata_dlq, **RAW)
 raw_topic = app.topic(settings.topic_raw, **RAW)
-
-#: applied / ignored (not newer) / republished (replayed after a crash) / dead-lettered
-counts: Counter[str] = Counter()
 CONTROL_KEY = control.signing_key(settings.control_secret)
 
 

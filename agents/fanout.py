@@ -4,7 +4,7 @@ It reads ``coredata.subscriptions`` and ``coredata.changes`` as one stream. Both
 partition, as does ``coredata.updates``, so Faust's assignor keeps all three on one worker: the
 worker whose core-data tables are the first to hold every notified version. A new subscription's
 snapshot is therefore taken from tables at least as new as any notification delivered so far, and
-the live notifications after it that it already covers are skipped (``should_deliver``).
+the live notifications after it that it already covers are skipped (``pipeline.domain.delivery``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pipeline import subscriptions as subs
 from pipeline.admin import ensure_topics
 from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
+from pipeline.domain.delivery import CHANGE, SNAPSHOT, Delivery, should_deliver
 from pipeline.errors import AdtrackError
 from tables import coredata
 from tables.subscriptions import deliveries, delivered, delivery_key, subscriptions
@@ -56,14 +57,15 @@ def active() -> list[subs.Subscription]:
     return out
 
 
-async def deliver(sub: subs.Subscription, entity: str, id_: str, version: int, value: bytes, source: list) -> bool:
+async def deliver(sub: subs.Subscription, entity: str, id_: str, value: bytes, delivery: Delivery) -> bool:
     key = delivery_key(sub.name, sub.at, entity, id_)
-    if not subs.should_deliver(deliveries.get(key), version, source):
+    last = deliveries.get(key)
+    if not should_deliver(None if last is None else Delivery.from_stored(last), delivery):
         return False
     await target(sub.topic).send(
         key=f"{entity}:{id_}".encode(), value=value, headers=[("adtrack.subscription", sub.name.encode())]
     )
-    deliveries[key] = {"v": version, "src": source}
+    deliveries[key] = delivery.stored()
     delivered[sub.name] += 1
     return True
 
@@ -95,8 +97,8 @@ async def on_subscription(message: Any) -> None:
                     continue
                 note = subs.snapshot_notification(entity, id_, stored)
                 if subs.matches_snapshot(sub.policy, note):
-                    sent += await deliver(sub, entity, id_, stored["version"], orjson.dumps(note),
-                                          ["s", message.offset])
+                    sent += await deliver(sub, entity, id_, orjson.dumps(note),
+                                          Delivery(stored["version"], SNAPSHOT, message.offset))
         log.info("snapshot of %d entities delivered to %s", sent, sub.name)
 
 
@@ -104,7 +106,8 @@ async def on_change(message: Any) -> None:
     note = orjson.loads(message.value)
     for sub in active():
         if sub.policy.matches(note):
-            await deliver(sub, note["entity"], note["id"], note["version"], message.value, ["c", message.offset])
+            await deliver(sub, note["entity"], note["id"], message.value,
+                          Delivery(note["version"], CHANGE, message.offset))
 
 
 @app.agent(source_topic)

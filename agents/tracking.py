@@ -230,7 +230,7 @@ class Tracking(Service):
             stores = {p: PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}") for p in new}
             started = time.monotonic()
             rows = await asyncio.gather(*(
-                restore(settings.tracking_state_topic, p, stores[p], aiokafka_options(settings), settings.topic_raw)
+                restore(settings.tracking_state_topic, p, stores[p], settings, settings.topic_raw)
                 for p in new))
             for p in new:
                 self.states[p] = PartitionState(p, stores[p])

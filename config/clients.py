@@ -9,8 +9,8 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from config.errors import ConfigError
 from config.settings import Settings
-from pipeline.errors import ConfigError
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")

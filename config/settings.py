@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from pipeline.errors import ConfigError
+from config.errors import ConfigError
 
 
 def _setting(env: str, default: Any, help: str) -> Any:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import TopicSpec, durability, topic_specs
 from pipeline import topiccheck
+from pipeline.kafka import clients
 from pipeline.errors import ConfigError, TopicError
 
 
@@ -27,7 +26,7 @@ async def check_brokers(settings: Settings) -> None:
     request): without this bound a worker or a command waits, retrying, with nothing said.
     """
     timeout_s = settings.broker_check_timeout_s
-    client = AIOKafkaClient(**aiokafka_options(settings), request_timeout_ms=int(timeout_s * 1000))
+    client = clients.metadata_client(settings, request_timeout_ms=int(timeout_s * 1000))
     try:
         async with asyncio.timeout(timeout_s):
             await client.bootstrap()
@@ -54,7 +53,7 @@ async def ensure_topics(
     (``pipeline.topiccheck``): a worker checks every topic it uses before it subscribes to any.
     """
     specs = topic_specs(settings) if specs is None else specs
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=int(timeout_s * 1000))
+    admin = clients.admin(settings, request_timeout_ms=int(timeout_s * 1000))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())

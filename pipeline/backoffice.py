@@ -18,17 +18,17 @@ from contextlib import closing
 from typing import Any, TypeVar
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
-from config.clients import kafka_python_options
 from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline import subscriptions as subs
 from pipeline.admin import ensure_topics, ensure_topics_sync
 from pipeline.coredata import check_data, live_data
 from pipeline.errors import AdtrackError, FilterPolicyError, SchemaError
+from pipeline.kafka import clients
 
 Data = dict[str, Any]
 K = TypeVar("K")
@@ -165,7 +165,7 @@ def table_changelog(settings: Settings, entity: str) -> str:
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:
-    return KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
+    return clients.blocking_consumer(settings, enable_auto_commit=False,
                          allow_auto_create_topics=False, auto_offset_reset="earliest", fetch_max_wait_ms=100)
 
 
@@ -235,7 +235,7 @@ def _first(records: Iterable[ConsumerRecord], match: Callable[[ConsumerRecord], 
 
 def send(settings: Settings, topic: str, key: bytes, value: bytes | None) -> None:
     ensure_topics_sync(settings)
-    producer = KafkaProducer(**kafka_python_options(settings), acks="all", linger_ms=0)
+    producer = clients.blocking_producer(settings, acks="all", linger_ms=0)
     try:
         producer.send(topic, key=key, value=value).get(timeout=10)
     finally:

@@ -16,13 +16,13 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from config.clients import kafka_python_options
 from config.settings import Settings
 from pipeline import processes
 from pipeline.admin import ensure_topics_sync
 from pipeline.broker import EmbeddedBroker
+from pipeline.kafka import clients
 from pipeline.loader import publish_updates, read_updates
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"
@@ -50,8 +50,7 @@ class Counter:
     def __init__(self, settings: Settings) -> None:
         self.topics = [settings.topic_raw, settings.topic_realtime, settings.topic_rejected, settings.topic_dlq]
         self.counts = dict.fromkeys(self.topics, 0)
-        self.consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
-                                      auto_offset_reset="earliest")
+        self.consumer = clients.blocking_consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest")
         tps = [TopicPartition(t, p) for t in self.topics for p in (self.consumer.partitions_for_topic(t) or ())]
         self.consumer.assign(tps)
 

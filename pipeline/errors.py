@@ -1,9 +1,10 @@
 """The adtrack error tree.
 
-    AdtrackError
-    ├── ConfigError          a setting cannot be parsed; fix the environment
+    AdtrackError             (config/errors.py)
+    ├── ConfigError          a setting cannot be parsed; fix the environment (config/errors.py)
     ├── BrokerError          the embedded broker could not start
     ├── TopicError           a topic could not be created, or an existing one does not fit
+    ├── EndOffsetError       no fetch confirmed where a partition ends
     ├── WorkerError          a worker process exited while it was expected to run
     ├── PoisonError          a message cannot be processed at all (goes to a DLQ)
     │   ├── MalformedError   not a UTF-8 JSON object
@@ -19,13 +20,12 @@ Business-rule rejections are not errors: they are data (``pipeline.rules.Reason`
 
 from __future__ import annotations
 
+from config.errors import AdtrackError, ConfigError  # the root and settings' error live with the settings
 
-class AdtrackError(Exception):
-    """Base of every error adtrack raises on purpose."""
-
-
-class ConfigError(AdtrackError):
-    """A setting has a value that cannot be used. Fix the environment variable named in the message."""
+__all__ = [
+    "AdtrackError", "ConfigError", "BrokerError", "TopicError", "EndOffsetError", "WorkerError", "PoisonError", "MalformedError",
+    "SchemaError", "OversizedError", "DeadLetterError", "OracleError", "CoreDataFileError", "FilterPolicyError",
+]
 
 
 class BrokerError(AdtrackError):
@@ -37,6 +37,10 @@ class TopicError(AdtrackError):
 
     The message names each topic, what it has, what it needs and the command that fixes it.
     """
+
+
+class EndOffsetError(AdtrackError):
+    """No fetch confirmed where a partition ends within the timeout: is the broker reachable and its leader up?"""
 
 
 class WorkerError(AdtrackError):

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaProducer
 
-from config.clients import kafka_python_options
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
 from pipeline.coredata import parse_update
 from pipeline.errors import CoreDataFileError, PoisonError
+from pipeline.kafka import clients
 
 
 def read_updates(path: Path) -> list[dict[str, Any]]:
@@ -47,7 +46,7 @@ def read_updates(path: Path) -> list[dict[str, Any]]:
 
 def publish_updates(settings: Settings, updates: list[dict[str, Any]]) -> int:
     ensure_topics_sync(settings)
-    producer = KafkaProducer(**kafka_python_options(settings), acks="all", linger_ms=settings.producer_linger_ms)
+    producer = clients.blocking_producer(settings, acks="all", linger_ms=settings.producer_linger_ms)
     try:
         for update in updates:
             key = f"{update['entity']}:{update['id']}".encode()

@@ -17,6 +17,10 @@ from prometheus_client import Histogram
 
 registry = CollectorRegistry()
 
+#: Core-data updates by result: applied / ignored (not newer) / republished (replayed after a crash) /
+#: dead_lettered. The core-data agent counts, the scrape reads (so the web pages need not import the agent).
+coredata_updates: Counter[str] = Counter()
+
 events = CounterFamily(
     "adtrack_events", "Raw events by outcome (accepted, rejected, dlq, rerouted) and reason.",
     ["outcome", "reason"], registry=registry,

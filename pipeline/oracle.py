@@ -17,18 +17,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
-from aiokafka import TopicPartition as AioTopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from config.clients import aiokafka_options, kafka_python_options
 from config.settings import Settings
+from pipeline.errors import OracleError
 from pipeline.generator import generate
+from pipeline.kafka import clients, offsets
+from pipeline.kafka.offsets import topic_end_offsets
 from pipeline.pricing import cost_micros, from_micros
 from pipeline.snapshot import Snapshot
 from pipeline.traffic import Generated
-from pipeline.transport import confirmed_end_offsets
 
 HEADER = "adtrack.oracle"
 ACCEPTED = "accepted"
@@ -162,27 +160,22 @@ def read_outputs(settings: Settings) -> dict[str, list[tuple[dict[str, bytes], b
 
 
 def read_topic(settings: Settings, topic: str, timeout_s: float = 60.0) -> Iterator[tuple[dict[str, bytes], bytes | None]]:
-    consumer = KafkaConsumer(**kafka_python_options(settings), enable_auto_commit=False,
-                             auto_offset_reset="earliest")
+    """Headers and value of every record on ``topic``, up to its confirmed end."""
+    ends = {(tp.topic, tp.partition): end for tp, end in asyncio.run(topic_end_offsets(settings, topic)).items()}
+    tps = [TopicPartition(t, p) for (t, p), end in sorted(ends.items()) if end > 0]
+    if not tps:
+        return
+    consumer = clients.blocking_consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest")
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
         deadline = time.monotonic() + timeout_s
-        idle = 0
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=200, max_records=50_000)
-            for records in batch.values():
+        while any(consumer.position(tp) < ends[tp.topic, tp.partition] for tp in tps):
+            if time.monotonic() > deadline:
+                raise OracleError(f"could not read {topic} to its end within {timeout_s:.0f} s")
+            for records in consumer.poll(timeout_ms=200, max_records=50_000).values():
                 for m in records:
                     yield dict(m.headers or []), m.value
-            behind = any(consumer.position(tp) < end[tp] for tp in tps)
-            idle = 0 if batch else idle + 1
-            # the broker may under-report end offsets: stop only when caught up and nothing came twice
-            if not behind and idle >= 2:
-                return
     finally:
         consumer.close()
 
@@ -192,31 +185,4 @@ def wait_drained(settings: Settings, timeout_s: float) -> dict[int, int]:
 
     Outputs are flushed before input offsets are committed, so a drained group has written everything.
     """
-    return asyncio.run(_wait_drained(settings, timeout_s))
-
-
-async def _wait_drained(settings: Settings, timeout_s: float) -> dict[int, int]:
-    options = aiokafka_options(settings)
-    admin = AIOKafkaAdminClient(**options)
-    consumer = AIOKafkaConsumer(**options)
-    await admin.start()
-    await consumer.start()
-    deadline = time.monotonic() + timeout_s
-    try:
-        raw = settings.topic_raw
-        tps = [AioTopicPartition(raw, p) for p in sorted(consumer.partitions_for_topic(raw) or ())]
-        lag: dict[int, int] = {}
-        stable = 0
-        while time.monotonic() < deadline:
-            ends = await confirmed_end_offsets(await consumer.end_offsets(tps), options)
-            committed = await admin.list_consumer_group_offsets(settings.tracking_group, partitions=tps)
-            lag = {tp.partition: ends[tp] - max(committed[tp].offset if tp in committed else 0, 0)
-                   for tp in tps if ends[tp] > (committed[tp].offset if tp in committed else 0)}
-            stable = stable + 1 if not lag else 0
-            if stable >= 2:  # twice in a row: nothing re-routed or re-sent behind the last check
-                return {}
-            await asyncio.sleep(0.5)
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
+    return asyncio.run(offsets.wait_drained(settings, settings.tracking_group, settings.topic_raw, timeout_s))

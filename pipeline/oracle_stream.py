@@ -7,11 +7,11 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaProducer
 
 from config.settings import Settings
 from pipeline import oracle
 from pipeline.generator import SAMPLE_CORE_DATA
+from pipeline.kafka import clients
 from pipeline.loader import publish_updates, read_updates
 from pipeline.errors import OracleError
 from pipeline.snapshot import Snapshot
@@ -42,7 +42,7 @@ class Stream:
         return self
 
     def _run(self) -> None:
-        producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all", linger_ms=5,
+        producer = clients.blocking_producer(self.settings, acks="all", linger_ms=5,
                                  retries=2147483647, max_block_ms=120_000, request_timeout_ms=60_000)
         started = time.monotonic()
         try:

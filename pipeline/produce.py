@@ -16,13 +16,12 @@ from collections import Counter
 from pathlib import Path
 
 from aiokafka.errors import KafkaError as AdminError
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from config.clients import kafka_python_options
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
 from pipeline.generator import BUCKETS, SAMPLE_CORE_DATA, generate
+from pipeline.kafka import clients
 from pipeline.loader import read_updates
 from pipeline.pacing import TokenBucket
 from pipeline.progress import ProgressBar
@@ -77,9 +76,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     stream = generate(updates, random.Random(args.seed), args.invalid_ratio, now_ms, settings)
     try:
         ensure_topics_sync(settings)
-        producer = KafkaProducer(
-            **kafka_python_options(settings), acks="all", linger_ms=settings.producer_linger_ms
-        )
+        producer = clients.blocking_producer(settings, acks="all", linger_ms=settings.producer_linger_ms)
     except (AdminError, KafkaError, TimeoutError) as exc:
         print(f"error: cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", file=sys.stderr)
         return 2

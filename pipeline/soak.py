@@ -9,7 +9,6 @@ is missing or classified wrongly.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import shutil
 import tempfile
@@ -20,14 +19,7 @@ from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
 from pipeline.broker import EmbeddedBroker
 from pipeline.oracle_stream import Stream
-from pipeline.workers import Worker
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("F_")}
-    env.update(KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers, ADTRACK_APP_ID=settings.app_id,
-               ADTRACK_REBALANCE_TIMEOUT_S="3", ADTRACK_SESSION_TIMEOUT_S="6")
-    return env
+from pipeline.workers import Worker, worker_env
 
 
 def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed: int, keep: bool) -> int:
@@ -38,7 +30,7 @@ def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed:
     with EmbeddedBroker(log_path=home / "broker.log") as broker:
         settings = dataclasses.replace(Settings(), kafka_bootstrap_servers=broker.bootstrap, app_id="adtrack-soak")
         ensure_topics_sync(settings)
-        env = worker_env(settings)
+        env = worker_env(settings.kafka_bootstrap_servers, settings.app_id)
         pool = [Worker(env, home / f"worker-{n}", home / f"worker-{n}.log").start() for n in range(workers)]
         try:
             for worker in pool:

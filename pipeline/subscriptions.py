@@ -94,15 +94,3 @@ def snapshot_notification(entity: str, id_: str, stored: Data) -> Data:
 def matches_snapshot(policy: FilterPolicy, notification: Data) -> bool:
     """Snapshots are matched as the upserts that made that state, so ``op: ["upsert"]`` includes them."""
     return policy.matches({**notification, "op": "upsert"})
-
-
-def should_deliver(last: Data | None, version: int, source: list[Any]) -> bool:
-    """Deliver unless this subscription already got this key at this version or later.
-
-    ``last`` is what was last delivered for the key: its version and the source record that
-    caused it. The very same source seen again (a replay after a crash) is delivered again,
-    since its first delivery may not have been flushed.
-    """
-    if last is None:
-        return True
-    return version > last["v"] or last["src"] == source

@@ -10,14 +10,12 @@ import asyncio
 import time
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
-from config.clients import aiokafka_options
 from config.topics import durability
 from pipeline.app import app, settings
-from pipeline.transport import confirmed_end_offsets
 from pipeline.coredata import ENTITIES, live_data
+from pipeline.kafka import clients, offsets
 
 TABLES = {
     entity: app.GlobalTable(
@@ -72,10 +70,9 @@ async def catch_up(timeout_s: float) -> bool:
     core data that was published before those events but not applied yet (a worker starting after an
     outage finds both backlogs). Returns False if it gave up after ``timeout_s``.
     """
-    options = aiokafka_options(settings)
     updates = TopicPartition(settings.topic_coredata_updates, 0)
     deadline = time.monotonic() + timeout_s
-    admin = AIOKafkaAdminClient(**options)
+    admin = clients.admin(settings)
     await admin.start()
     try:
         end = (await end_offsets([updates]))[updates]
@@ -104,10 +101,4 @@ def _applied(table: Any, tp: TopicPartition) -> int:
 
 
 async def end_offsets(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(**aiokafka_options(settings))
-    await consumer.start()
-    try:
-        reported = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    return await confirmed_end_offsets(reported, aiokafka_options(settings))
+    return await offsets.end_offsets(settings, tps)

@@ -1,7 +1,7 @@
 """Subscription state: the subscriptions themselves (global), and what each was delivered.
 
 - ``subscriptions``: name -> subscription, as on ``coredata.subscriptions``; every worker holds it.
-- ``deliveries``: "<name>@<at>|<entity>:<id>" -> version and source last delivered for that key,
+- ``deliveries``: "<name>@<at>|<entity>:<id>" -> the last delivery for that key (``pipeline.domain.delivery``),
   so a snapshot and the live stream after it never deliver an older version after a newer one.
 - ``delivered``: name -> number of notifications delivered; written (0) as soon as a subscription
   is registered, so its changelog also says which subscriptions are live.

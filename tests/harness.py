@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import time
 import uuid
@@ -17,6 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
+from pipeline import workers
 from pipeline.workers import Worker, wait_until
 
 __all__ = ["ROOT", "Kafka", "Record", "Tail", "Worker", "tracking_assignments", "unique", "wait_until", "worker_env"]
@@ -25,17 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def worker_env(bootstrap: str, app_id: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADTRACK_", "F_"))}
-    env.update(
-        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-        ADTRACK_APP_ID=app_id,
-        ADTRACK_REBALANCE_TIMEOUT_S="3",
-        ADTRACK_SESSION_TIMEOUT_S="6",
-        ADTRACK_BARRIER_TIMEOUT_S="20",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
+    """A test worker's environment: none of the ADTRACK_* settings of the shell running the tests."""
+    return workers.worker_env(bootstrap, app_id, inherit_settings=False,
+                              **{"ADTRACK_BARRIER_TIMEOUT_S": "20", "PYTHONPATH": str(ROOT), **extra})
 
 
 @dataclass

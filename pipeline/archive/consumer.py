@@ -18,10 +18,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import DLQ_MAX_BYTES
 from pipeline.admin import check_brokers, ensure_topics
@@ -29,6 +28,7 @@ from pipeline.archive import resume, writer
 from pipeline.archive.naming import hour_of
 from pipeline.archive.schema import Garbage, Row, to_row, to_table
 from pipeline.dlq import dead_letter_record, record_limit
+from pipeline.kafka import clients
 from pipeline.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -77,15 +77,14 @@ class Archive:
     async def run(self, stop: asyncio.Event) -> None:
         await check_brokers(self.settings)
         await ensure_topics(self.settings, check=True)
-        options = aiokafka_options(self.settings)
-        self.producer = AIOKafkaProducer(acks="all", max_request_size=DLQ_MAX_BYTES, **options)
+        self.producer = clients.producer(self.settings, acks="all", max_request_size=DLQ_MAX_BYTES)
         await self.producer.start()
-        self.consumer = AIOKafkaConsumer(
-            group_id=self.settings.archive_group, enable_auto_commit=False, auto_offset_reset="earliest",
+        self.consumer = clients.consumer(
+            self.settings, group_id=self.settings.archive_group, enable_auto_commit=False, auto_offset_reset="earliest",
             rebalance_timeout_ms=int(self.settings.rebalance_timeout_s * 1000),
             session_timeout_ms=int(self.settings.session_timeout_s * 1000),
             heartbeat_interval_ms=int(min(3.0, self.settings.session_timeout_s / 3) * 1000),
-            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20, **options)
+            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20)
         self.consumer.subscribe([self.topic], listener=Listener(self))
         try:
             await self.consumer.start()

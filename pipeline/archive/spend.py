@@ -7,31 +7,32 @@ worker running. Ends are confirmed by a fetch (the embedded broker reports a sho
 from __future__ import annotations
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
-from config.clients import aiokafka_options
 from config.settings import Settings
+from pipeline.kafka import clients
+from pipeline.kafka.offsets import confirm
 from pipeline.state.records import SPEND
-from pipeline.transport import confirmed_end_offsets
 
 FETCH_BYTES = 16 << 20
 
 
 async def held_spend(settings: Settings) -> dict[str, int]:
     """Micros spent per campaign, as the workers hold it."""
-    options = aiokafka_options(settings)
     topic = settings.tracking_state_topic
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, max_partition_fetch_bytes=FETCH_BYTES,
-                                fetch_max_bytes=FETCH_BYTES, **options)
+    consumer = clients.consumer(settings, enable_auto_commit=False, max_partition_fetch_bytes=FETCH_BYTES,
+                                fetch_max_bytes=FETCH_BYTES)
     await consumer.start()
     spend: dict[str, int] = {}
     try:
         await consumer.topics()  # fetches the metadata partitions_for_topic answers from
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        ends = await confirmed_end_offsets(await consumer.end_offsets(tps), options)
+        if not tps:
+            return spend
+        consumer.assign(tps)
+        ends = await confirm(consumer, await consumer.end_offsets(tps))
         pending = [tp for tp in tps if ends[tp] > 0]
         if pending:
-            consumer.assign(pending)
             await consumer.seek_to_beginning(*pending)
         while pending:
             fetched = await consumer.getmany(*pending, timeout_ms=1000, max_records=50_000)

@@ -15,11 +15,11 @@ import time
 import uuid
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import ConsumerRebalanceListener
 
-from config.clients import aiokafka_options
 from config.settings import Settings
 from pipeline.bench import kafka
+from pipeline.kafka import clients
 
 #: Empty fetches answered after this, as the worker's tracking consumer has them (agents/tracking.py).
 LIVE_FETCH_MAX_WAIT_MS = 50
@@ -38,13 +38,11 @@ class _Announce(ConsumerRebalanceListener):
 async def loop(settings: Settings, source: str, target: str, count: int | None = None,
                stop: asyncio.Event | None = None) -> float:
     """Move ``count`` records (or until ``stop``) from ``source`` to ``target``; seconds from the first fetch."""
-    options = aiokafka_options(settings)
-    consumer = AIOKafkaConsumer(group_id=f"bench-baseline-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
+    consumer = clients.consumer(settings, group_id=f"bench-baseline-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
                                 auto_offset_reset="earliest",
-                                **{**kafka.FETCH, **({} if stop is None else {"fetch_max_wait_ms": LIVE_FETCH_MAX_WAIT_MS})},
-                                **options)
+                                **{**kafka.FETCH, **({} if stop is None else {"fetch_max_wait_ms": LIVE_FETCH_MAX_WAIT_MS})})
     consumer.subscribe([source], listener=_Announce())
-    producer = AIOKafkaProducer(linger_ms=5, max_batch_size=1 << 18, **options)
+    producer = clients.producer(settings, linger_ms=5, max_batch_size=1 << 18)
     await producer.start()
     await consumer.start()
     try:

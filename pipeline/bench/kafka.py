@@ -1,7 +1,7 @@
 """The bench's Kafka I/O: write records fast or at a steady rate, read topics whole, watch a group's lag.
 
 Reads use large fetches and stop at ends confirmed by a fetch (the embedded broker under-reports
-them, see ``pipeline.transport``), so reading every output of 500 000 events takes seconds.
+them, see ``pipeline.kafka.offsets``), so reading every output of 500 000 events takes seconds.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from config.clients import aiokafka_options
 from config.settings import Settings
 from pipeline.bench.mix import Record
+from pipeline.kafka import clients, offsets
 
 FETCH = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20, "fetch_max_wait_ms": 100}
 Out = tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]  # partition, key, value, headers
@@ -32,8 +31,8 @@ def out(record: Record) -> Out:
 
 
 def producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:
-    return AIOKafkaProducer(linger_ms=linger_ms, max_batch_size=1 << 20, max_request_size=1 << 22, acks="all",
-                            **aiokafka_options(settings))
+    return clients.producer(settings, linger_ms=linger_ms, max_batch_size=1 << 20, max_request_size=1 << 22,
+                            acks="all")
 
 
 async def write(settings: Settings, topic: str, records: Iterable[Out]) -> int:
@@ -76,18 +75,6 @@ async def paced(settings: Settings, topic: str, records: Iterator[Out], rate: fl
         await sender.stop()
 
 
-async def highwaters(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    """Ends of ``tps`` from a fetch, not from ListOffsets; ``consumer`` must have them assigned."""
-    reported = await consumer.end_offsets(tps)
-    for tp in tps:
-        consumer.seek(tp, max(reported[tp] - 1, 0))
-    for _ in range(50):
-        await consumer.getmany(*tps, timeout_ms=100, max_records=len(tps))
-        if all(consumer.highwater(tp) is not None for tp in tps):
-            break
-    return {tp: max(reported[tp], consumer.highwater(tp) or 0) for tp in tps}
-
-
 def partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
     return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
@@ -96,7 +83,7 @@ class Ends:
     """A consumer kept open to count the records on some topics (for a cheap "done yet?")."""
 
     def __init__(self, settings: Settings, topics: Iterable[str]) -> None:
-        self.consumer = AIOKafkaConsumer(enable_auto_commit=False, **aiokafka_options(settings))
+        self.consumer = clients.consumer(settings, enable_auto_commit=False)
         self.topics = tuple(topics)
 
     async def __aenter__(self) -> Ends:
@@ -110,19 +97,19 @@ class Ends:
         tps = partitions(self.consumer, self.topics)
         if set(tps) != self.consumer.assignment():
             self.consumer.assign(tps)
-        return sum((await highwaters(self.consumer, tps)).values())
+        return sum((await offsets.confirm(self.consumer, await self.consumer.end_offsets(tps))).values())
 
 
 async def read(settings: Settings, topics: Iterable[str]) -> AsyncIterator[ConsumerRecord]:
     """Every record on ``topics`` from the beginning to the confirmed end, in large fetches."""
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, **FETCH, **aiokafka_options(settings))
+    consumer = clients.consumer(settings, enable_auto_commit=False, **FETCH)
     await consumer.start()
     try:
         tps = partitions(consumer, topics)
         if not tps:
             return
         consumer.assign(tps)
-        ends = await highwaters(consumer, tps)
+        ends = await offsets.confirm(consumer, await consumer.end_offsets(tps))
         for tp in tps:
             consumer.seek(tp, 0)
         left = {tp for tp in tps if ends[tp] > 0}
@@ -136,35 +123,9 @@ async def read(settings: Settings, topics: Iterable[str]) -> AsyncIterator[Consu
         await consumer.stop()
 
 
-async def lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
-    """Records of ``topic`` that ``group`` has not committed yet, per partition (empty when none)."""
-    options = aiokafka_options(settings)
-    admin = AIOKafkaAdminClient(**options)
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, **options)
-    await admin.start()
-    await consumer.start()
-    try:
-        tps = partitions(consumer, [topic])
-        consumer.assign(tps)
-        ends = await highwaters(consumer, tps)
-        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        done = {tp: max(committed[tp].offset, 0) if tp in committed else 0 for tp in tps}
-        return {tp.partition: ends[tp] - done[tp] for tp in tps if ends[tp] > done[tp]}
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
 async def wait_drained(settings: Settings, group: str, timeout_s: float) -> dict[int, int]:
     """Wait until ``group`` committed all of ``tracking.raw`` twice in a row; returns the lag left."""
-    deadline, stable, left = time.monotonic() + timeout_s, 0, {}
-    while time.monotonic() < deadline:
-        left = await lag(settings, group, settings.topic_raw)
-        stable = stable + 1 if not left else 0
-        if stable >= 2:  # twice: nothing re-routed or re-sent behind the last check
-            return {}
-        await asyncio.sleep(0.5)
-    return left
+    return await offsets.wait_drained(settings, group, settings.topic_raw, timeout_s)
 
 
 def outcome_topics(settings: Settings) -> tuple[str, str, str]:

@@ -29,7 +29,7 @@ from pipeline.bench import bare, kafka, stats
 from pipeline.bench.mix import Shares, mix
 from pipeline.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
 from pipeline.bench.verify import read_outputs, slim, verdict
-from pipeline.soak import worker_env
+from pipeline.workers import worker_env
 
 BARE_SOURCE, BARE_TARGET = "bench.latency.raw", "bench.latency.bare"
 
@@ -96,7 +96,8 @@ def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int
     asyncio.run(ensure_topics(settings, [TopicSpec(BARE_SOURCE, settings.partitions),
                                          TopicSpec(BARE_TARGET, settings.partitions)]))
     process = subprocess.Popen(bare.command(BARE_SOURCE, BARE_TARGET),
-                               env=worker_env(settings), stdout=subprocess.PIPE, text=True)
+                               env=worker_env(settings.kafka_bootstrap_servers, settings.app_id),
+                               stdout=subprocess.PIPE, text=True)
     try:
         _wait_for_line(process, bare.ASSIGNED, 120.0)
         run = uuid.uuid4().hex[:12]

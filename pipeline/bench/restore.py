@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
-from config.clients import aiokafka_options
 from config.settings import Settings
 from pipeline.bench import kafka
 from pipeline.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
+from pipeline.kafka import clients
 
 RESTORED = re.compile(rb"restored tracking state of (?P<topic>\S+)\[(?P<partition>\d+)\]: "
                       rb"(?P<rows>\d+) rows in (?P<seconds>[0-9.]+) s")
@@ -56,7 +56,7 @@ def rows(count: int, partitions: int, seed: int) -> Iterator[kafka.Out]:
 
 
 async def _create_state_topic(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    admin = clients.admin(settings)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(state_topic(settings), settings.partitions, settings.replication_factor,

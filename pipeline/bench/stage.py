@@ -23,8 +23,7 @@ from pipeline.broker import EmbeddedBroker
 from pipeline.generator import SAMPLE_CORE_DATA
 from pipeline.loader import publish_updates, read_updates
 from pipeline.snapshot import Snapshot
-from pipeline.soak import worker_env
-from pipeline.workers import Worker
+from pipeline.workers import Worker, worker_env
 
 WARM_UP_EVENTS = 40  # valid events a fresh worker answers before it is measured
 
@@ -53,7 +52,8 @@ class Stage:
     def worker(self, **env: str) -> Worker:
         """A fresh worker (empty data dir) started now; ``env`` adds settings (``ADTRACK_...``)."""
         n = len(self.workers)
-        worker = Worker({**worker_env(self.settings), **env}, self.home / f"{self.name}-worker-{n}",
+        environment = worker_env(self.settings.kafka_bootstrap_servers, self.settings.app_id, **env)
+        worker = Worker(environment, self.home / f"{self.name}-worker-{n}",
                         self.home / f"{self.name}-worker-{n}.log")
         self.workers.append(worker)
         worker.start()

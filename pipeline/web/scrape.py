@@ -15,7 +15,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agents.coredata import counts as coredata_counts
+from pipeline.metrics import coredata_updates as coredata_counts
 from pipeline.app import app
 from pipeline.metrics import registry
 from pipeline.state.held import held

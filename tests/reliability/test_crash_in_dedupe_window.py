@@ -33,7 +33,7 @@ from kafka.admin import KafkaAdminClient
 
 from config.settings import Settings
 from pipeline import oracle
-from pipeline.transport import confirmed_end_offsets
+from pipeline.kafka.offsets import topic_end_offsets
 from tests.harness import Kafka, wait_until
 from tests.reliability.stream import Stream
 
@@ -93,14 +93,9 @@ def test_a_worker_killed_before_it_ever_committed_accepts_every_replay_again_fro
 
 
 def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        reported = consumer.end_offsets(tps)
-    finally:
-        consumer.close()
-    # The embedded broker under-reports end offsets: confirm them with a fetch, as the workers do.
-    return asyncio.run(confirmed_end_offsets(reported, {"bootstrap_servers": settings.bootstrap_servers}))
+    # The embedded broker under-reports end offsets: confirmed with a fetch, as the workers do.
+    return {TopicPartition(tp.topic, tp.partition): end
+            for tp, end in asyncio.run(topic_end_offsets(settings, topic)).items()}
 
 
 def committed(settings: Settings, group: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
