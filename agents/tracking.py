@@ -30,12 +30,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.partitioner import murmur2
 from mode import Service
 
-from config.clients import aiokafka_options
 from config.topics import DLQ_MAX_BYTES
 from agents import deadletters
 from pipeline import batch, collector, control, metrics
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
+from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import Record, last_offset
 from pipeline.kafka.outbox import Delivery, Outbox
@@ -183,11 +183,9 @@ class Tracking(Service):
             log.error("core data did not catch up within %s s; tracking goes on", settings.barrier_timeout_s)
 
     async def _start_clients(self) -> None:
-        options = aiokafka_options(settings)
         # No linger: what it sends are whole record batches already, waiting would only add latency.
-        self.producer = AIOKafkaProducer(acks="all", linger_ms=0,
-                                         max_batch_size=PRODUCER_BATCH_BYTES, max_request_size=DLQ_MAX_BYTES,
-                                         **options)
+        self.producer = clients.producer(settings, acks="all", linger_ms=0, max_batch_size=PRODUCER_BATCH_BYTES,
+                                         max_request_size=DLQ_MAX_BYTES)
         await self.producer.start()
         self.outbox = Outbox(self.producer, DLQ_MAX_BYTES)
         for topic in (settings.topic_raw, settings.topic_realtime, settings.topic_batch, settings.topic_rejected,
@@ -195,8 +193,8 @@ class Tracking(Service):
             self._partitions[topic] = len(await self.producer.partitions_for(topic))
         held.partition_count = self._partitions[settings.topic_raw]
         self.assignor = Assignor(str(app.conf.canonical_url))
-        self.consumer = AIOKafkaConsumer(
-            group_id=settings.tracking_group, enable_auto_commit=False, auto_offset_reset="earliest",
+        self.consumer = clients.consumer(
+            settings, group_id=settings.tracking_group, enable_auto_commit=False, auto_offset_reset="earliest",
             partition_assignment_strategy=(self.assignor,),
             rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
             session_timeout_ms=int(settings.session_timeout_s * 1000),
@@ -205,7 +203,7 @@ class Tracking(Service):
             # A fetch that finds nothing new is answered after this at the latest: an idle partition
             # then costs a few requests a second, and a broker that holds empty fetches to their
             # deadline cannot stall events that arrive meanwhile for longer.
-            fetch_max_wait_ms=50, **options,
+            fetch_max_wait_ms=50,
         )
         self.consumer.subscribe([settings.topic_raw], listener=Listener(self))
         await self.consumer.start()

@@ -20,7 +20,6 @@ CLIENT_CLASSES = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient",
 FACTORY = "pipeline/kafka/clients.py"
 #: Modules still building clients themselves, each with why; the test below fails once one no longer does.
 NOT_YET = {
-    "agents/tracking.py": "its tracking consumer and producer; the module is being reworked elsewhere",
     "pipeline/web/pages.py": "its lag and sample reads; the web pages are being split into templates elsewhere",
 }
 
