@@ -43,7 +43,8 @@ def kafka_error(exc: BaseException) -> KafkaError | None:
 
 
 async def _acknowledged(start: Start) -> Any:
-    return await (await start())
+    # The deadline stops our wait, never the send itself: the producer's future is not ours to cancel.
+    return await asyncio.shield(await start())
 
 
 async def send_all(starts: Sequence[Start], what: str, timeout_s: float, extra: Mapping[str, Any] | None = None,
