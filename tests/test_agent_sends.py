@@ -8,8 +8,6 @@ topic, partition and offset; a restarted worker applies it.
 
 from __future__ import annotations
 
-import time
-
 import orjson
 import pytest
 from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
@@ -17,7 +15,8 @@ from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from config.settings import Settings
 from pipeline.broker import EmbeddedBroker
 from tests import factories
-from tests.harness import Kafka, Worker, unique, wait_until
+from tests.harness import Kafka, unique, wait_until
+from tests.reliability.test_broker_stall import ride_out
 
 pytestmark = pytest.mark.integration
 
@@ -67,16 +66,6 @@ def committed(settings: Settings, group: str, topic: str) -> int:
         admin.close()
 
 
-def alive_through(worker: Worker, seconds: float) -> None:
-    end = time.monotonic() + seconds
-
-    def over() -> bool:
-        assert worker.process is not None and worker.process.poll() is None, "the worker died in the freeze"
-        return time.monotonic() >= end
-
-    wait_until(over, seconds + 5, "the end of the freeze", interval=0.2)
-
-
 def test_updates_sent_while_the_broker_is_frozen_are_applied_after_it(broker, make_worker, kafka: Kafka) -> None:
     worker = make_worker("frozen").start().wait_ready()
     late_key = f"publisher:{unique('pub')}"
@@ -88,7 +77,7 @@ def test_updates_sent_while_the_broker_is_frozen_are_applied_after_it(broker, ma
         late = producer.send(kafka.settings.topic_coredata_updates, key=late_key.encode(), value=orjson.dumps(
             factories.update("publisher", late_key.split(":", 1)[1], 1, factories.publisher_data())))
         try:
-            alive_through(worker, FREEZE_S)
+            ride_out(worker, FREEZE_S)
             assert not late.is_done, "the broker acknowledged while frozen: the freeze did not happen"
         finally:
             broker.resume()
