@@ -1,4 +1,8 @@
-"""Dead letters of every agent: cut to fit the DLQ, and logged as one warning per reason per interval.
+"""Dead letters of every agent, and what an agent does when a record cannot be handled.
+
+A record our processing fails on (a bug) is dead-lettered as ``error``, never skipped. A send Kafka
+refuses for good, or does not acknowledge in time, is no bug of the record's: the worker stops with
+the record uncommitted and reads it again once restarted (``pipeline.kafka.sending``).
 
 Which records are dead-lettered is up to the senders of the input topics, so the log says how many
 and where (``topic[partition]@offset``), never what they held: the details are at debug level.
@@ -15,8 +19,9 @@ from typing import Any, NoReturn
 from config.topics import DLQ_MAX_BYTES
 from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record, record_limit
-from pipeline.errors import DeadLetterError
-from pipeline.tally import Tally
+from pipeline.errors import DeadLetterError, SendError
+from pipeline.kafka.sending import kafka_error, send_all
+from pipeline.tally import Place, Tally
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +29,14 @@ LIMIT = record_limit(app.conf.producer_max_request_size, DLQ_MAX_BYTES)
 tally = Tally("dead-lettered", settings.dlq_log_interval_s)
 
 
-def where(message: Any) -> str:
-    return f"{message.topic}[{message.partition}]@{message.offset}"
+def where(message: Any) -> Place:
+    """The message's place: ``topic[partition]@offset`` in text."""
+    return Place(message.topic, message.partition, message.offset)
 
 
 def located(message: Any) -> dict[str, Any]:
     """``extra=`` of a log line about ``message``: its own fields in JSON logs (``pipeline.logs``)."""
-    return {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+    return where(message).fields()
 
 
 async def dead_letter(topic: Any, message: Any, reason: str, error: str, stage: str) -> None:
@@ -40,40 +46,46 @@ async def dead_letter(topic: Any, message: Any, reason: str, error: str, stage: 
         message, reason=reason, error=error, stage=stage, at=int(time.time() * 1000), limit=LIMIT
     )
     try:
-        await topic.send(key=key, value=value, headers=headers)
+        await send_all([lambda: topic.send(key=key, value=value, headers=headers)],
+                       f"the dead letter of {where(message)}", settings.send_timeout_s, located(message))
     except Exception as exc:
         raise DeadLetterError(f"could not dead-letter {where(message)} as {reason}: {type(exc).__name__}") from exc
     for line in tally.add(reason, where(message)):
-        log.warning("%s", line)
+        log.warning("%s", line, extra=line.fields)
 
 
 async def handle_or_dead_letter(
     message: Any, handle: Callable[[Any], Awaitable[None]],
     dead_letter: Callable[[Any, str, str, str], Awaitable[None]], stage: str,
 ) -> None:
-    """``handle(message)``; a bug dead-letters the message as ``error``, never skips it; a dead letter
-    that cannot be written stops the worker."""
+    """``handle(message)``; a bug dead-letters the message as ``error``, never skips it; a send that
+    cannot succeed (a dead letter's included) stops the worker with the message uncommitted."""
     try:
         try:
             await handle(message)
-        except DeadLetterError:
+        except SendError:
             raise
         except Exception as exc:
+            if kafka_error(exc) is not None:  # Kafka's trouble, not the record's: no dead letter
+                raise SendError(f"Kafka failed while handling {where(message)}: {type(exc).__name__}") from exc
             # The exception may quote the payload: its text and traceback only at debug level.
             log.error("failed to process %s: %s", where(message), type(exc).__name__, extra=located(message))
             log.debug("failed to process %s", where(message), exc_info=True, extra=located(message))
             await dead_letter(message, "error", f"{type(exc).__name__}: {exc}", stage)
-    except DeadLetterError as exc:
-        stop_without_commit(exc)
+    except SendError as exc:
+        stop_without_commit(exc, message)
 
 
-def stop_without_commit(exc: DeadLetterError) -> NoReturn:
-    """End the worker at once: its input has no outcome, so its offset must not be committed.
+def stop_without_commit(exc: SendError, message: Any) -> NoReturn:
+    """End the worker at once: ``message`` has no outcome, so its offset must not be committed.
 
-    Raising into Faust would ack the message and skip it (faust-streaming #527); a graceful stop
-    may commit it. A restarted worker reads the record again.
+    Neither an exception out of the agent nor ``app.crash`` would do: either closes the agent's
+    stream, whose ``finally`` acks the message, and the consumer commits acked offsets as it stops
+    (faust-streaming 0.15.3 ``Stream._py_aiter``, ``Consumer.on_stop``; #527). A restarted worker reads
+    the record again.
     """
-    log.critical("%s; stopping the worker without committing it", exc, exc_info=exc.__cause__)
+    log.critical("%s; stopping the worker without committing %s", exc, where(message), exc_info=exc.__cause__,
+                 extra=located(message))
     logging.shutdown()
     os._exit(70)
 
@@ -81,10 +93,10 @@ def stop_without_commit(exc: DeadLetterError) -> NoReturn:
 @app.timer(settings.dlq_log_interval_s)
 async def report_dead_letters() -> None:
     for line in tally.flush():
-        log.warning("%s", line)
+        log.warning("%s", line, extra=line.fields)
 
 
 @app.on_before_shutdown.connect
 async def report_last_dead_letters(app: Any, **kwargs: Any) -> None:
     for line in tally.flush(force=True):
-        log.warning("%s", line)
+        log.warning("%s", line, extra=line.fields)

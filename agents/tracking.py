@@ -336,9 +336,10 @@ class Tracking(Service):
     def _dead_letter(self, letter: batch.DeadLetter, now: int) -> Record:
         """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""
         record = letter.record
-        log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error)
+        log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error,
+                  extra=deadletters.located(record))
         for line in deadletters.tally.add(letter.reason, deadletters.where(record)):
-            log.warning("%s", line)
+            log.warning("%s", line, extra=line.fields)
         return dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
                                   at=now, limit=deadletters.LIMIT)
 

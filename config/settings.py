@@ -69,6 +69,11 @@ class Settings:
         30.0,
         "Longest a partition waits for core-data changelogs to catch up with a published change.",
     )
+    send_timeout_s: float = _setting(
+        "ADTRACK_SEND_TIMEOUT_S",
+        60.0,
+        "Longest a core-data, fan-out or dead-letter send may take, retries included, before the worker stops.",
+    )
     rebalance_timeout_s: float = _setting(
         "ADTRACK_REBALANCE_TIMEOUT_S", 60.0, "Consumer-group rebalance timeout (low values speed up tests and demos)."
     )

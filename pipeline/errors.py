@@ -10,7 +10,8 @@
     │   ├── MalformedError   not a UTF-8 JSON object
     │   ├── SchemaError      a required field is missing, mistyped or out of range
     │   └── OversizedError   larger than the configured limit
-    ├── DeadLetterError      a dead letter could not be written; the worker stops without committing
+    ├── SendError            a record could not be written to Kafka; the worker stops without committing
+    │   └── DeadLetterError  a dead letter could not be written
     ├── OracleError          a reliability run could not reach a verdict
     ├── CoreDataFileError    a back-office export cannot be read
     └── FilterPolicyError    a subscription's filter policy is not valid
@@ -65,7 +66,16 @@ class OversizedError(PoisonError):
     reason = "oversized"
 
 
-class DeadLetterError(AdtrackError):
+class SendError(AdtrackError):
+    """A record could not be written: Kafka refused it for good, or did not acknowledge it in time.
+
+    The worker stops without committing the input the record came from: restarted, it reads that input
+    again. If it stops on the same input every time, check that the brokers are reachable and
+    ``ADTRACK_SEND_TIMEOUT_S`` is longer than a leader election takes on your cluster.
+    """
+
+
+class DeadLetterError(SendError):
     """A dead letter could not be written, so its input has no outcome yet.
 
     The worker stops without committing that input's offset: restarted, it reads the record again.

@@ -41,12 +41,17 @@ def forwarded_traceparent(value: str | None) -> list[tuple[str, bytes]] | None:
     return [("traceparent", raw)]
 
 
-def trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str:
-    """The trace-id of the first valid ``traceparent`` header, or a new random one."""
+def known_trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
+    """The trace-id of the first valid ``traceparent`` header, if there is one."""
     for name, value in headers or ():
         if name.lower() == "traceparent" and value:
             trace = valid_trace_id(value)
             if trace is not None:
                 return trace.decode()
+    return None
+
+
+def trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str:
+    """The trace-id of the first valid ``traceparent`` header, or a new random one."""
     # Not a secret, only unique: the PRNG spares a system call per event.
-    return f"{random.getrandbits(128):032x}"
+    return known_trace_id(headers) or f"{random.getrandbits(128):032x}"

@@ -239,9 +239,9 @@ class Site:
 
 
 @contextlib.contextmanager
-def own_site(make_worker: Any, artifacts: Path, name: str) -> Iterator[Site]:
+def own_site(make_worker: Any, artifacts: Path, name: str, **env: str) -> Iterator[Site]:
     with EmbeddedBroker(log_path=artifacts / f"{name}-broker.log") as broker:
-        worker = make_worker(name, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, **OUTAGE_ENV)
+        worker = make_worker(name, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, **OUTAGE_ENV, **env)
         try:
             yield Site(broker, worker.start().wait_ready(), worker.ingest_port)
         finally:
@@ -254,7 +254,7 @@ def own_site(make_worker: Any, artifacts: Path, name: str) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def stalling(make_worker: Any, artifacts: Path, settings: Settings) -> Iterator[tuple[Site, Kafka]]:
-    with own_site(make_worker, artifacts, "stalling") as site:
+    with own_site(make_worker, artifacts, "stalling", ADTRACK_LOG_FORMAT="json") as site:
         kafka = Kafka(dataclasses.replace(settings, kafka_bootstrap_servers=site.broker.bootstrap))
         try:
             yield site, kafka
@@ -270,7 +270,7 @@ def test_a_stalled_broker_makes_ingest_answer_503_and_nothing_reported_accepted_
     assert call(site.port, "POST", "/events", lines[0]).status == 202  # the producer knows the broker
     site.broker.pause()
     try:
-        pixel = call(site.port, "GET", pixel_path(e=unique("ev"), c=cid))
+        pixel = call(site.port, "GET", pixel_path(e=unique("ev"), c=cid), traceparent=TRACEPARENT)
         batch = call(site.port, "POST", "/events", b"\n".join(lines[1:]), Content_Type="application/x-ndjson")
     finally:
         site.broker.resume()
@@ -281,6 +281,10 @@ def test_a_stalled_broker_makes_ingest_answer_503_and_nothing_reported_accepted_
     reported = [lines[0]] + [line for i, line in enumerate(lines[1:]) if i not in report["unconfirmed"]]
     on_disk = {r.value for r in on_raw(kafka, cid.encode(), count=len(reported))}
     assert set(reported) <= on_disk
+    # The warning names the topic and the trace of the request it is about.
+    warned = [line for line in map(orjson.loads, site.worker.log().splitlines()) if line["level"] == "WARNING"
+              and line["message"].startswith("ingest:")]
+    assert warned[0]["topic"] == kafka.settings.topic_raw and warned[0]["trace_id"] == TRACEPARENT.split("-")[1]
     # Once the broker answers again, so does ingest.
     retry = wait_until(
         lambda: (a := call(site.port, "POST", "/events", event_line(campaign_id=cid))).status == 202 and a,

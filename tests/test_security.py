@@ -220,7 +220,9 @@ def send_marked_traffic(worker: Worker, kafka: Kafka, marker: str) -> None:
     world = World(kafka)
     ids = world.campaign()
     raw = kafka.settings.topic_raw
-    accepted = world.send_event(ids, user_agent=f"Mozilla/5.0 {marker}", url=f"https://{marker}.example/")
+    # An event id is the client's too: it may carry the marker.
+    accepted = world.send_event(ids, event_id=f"{marker}-accepted", user_agent=f"Mozilla/5.0 {marker}",
+                                url=f"https://{marker}.example/")
     rejected = world.send_event((unique("cmp"), ids[1], ids[2]), url=f"https://{marker}.example/")
     poison = {
         "malformed": f'{{"event_id": "{marker}", '.encode(),
@@ -276,6 +278,12 @@ def test_json_logs_are_one_object_per_line_with_no_payload_and_no_secret(make_wo
     marker = unique("payload-marker")
     send_marked_traffic(worker, kafka, marker)
     log = worker.log()
-    for line in log.splitlines():
-        assert {"time", "level", "logger", "message"} <= set(orjson.loads(line)), line
+    lines = [orjson.loads(line) for line in log.splitlines()]
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= set(line), line
+    # A dead-letter warning names its example's place in fields of its own too.
+    tallied = [line for line in lines if line["message"].startswith("dead-lettered ")]
+    assert tallied
+    for line in tallied:
+        assert line["message"].endswith(f"e.g. {line['topic']}[{line['partition']}]@{line['offset']}"), line
     assert_clean(log, marker)

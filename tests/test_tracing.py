@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.tracing import forwarded_traceparent, trace_id, valid_trace_id
+from pipeline.tracing import forwarded_traceparent, known_trace_id, trace_id, valid_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01".encode()
@@ -114,3 +114,9 @@ def test_what_ingest_forwards_the_pipeline_reads_back() -> None:
     [(name, value)] = forwarded_traceparent("  " + TRACEPARENT.decode() + " ") or []
     assert (name, value) == ("traceparent", TRACEPARENT)
     assert trace_id([(name, value)]) == TRACE == (valid_trace_id(value) or b"").decode()
+
+
+def test_a_known_trace_id_is_only_one_a_valid_traceparent_gives() -> None:
+    assert known_trace_id([("traceparent", TRACEPARENT)]) == TRACE
+    assert known_trace_id([("traceparent", b"garbage")]) is None
+    assert known_trace_id(None) is None

@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from pipeline.app import app, settings
-from pipeline.tracing import forwarded_traceparent
+from pipeline.tracing import forwarded_traceparent, known_trace_id
 from pipeline.web.admission import Admission
 from pipeline.web.collect import (
     GIF, Limits, Record, Refusal, Refused, batch_records, ingest_headers, is_ndjson, pixel_event, pixel_record,
@@ -50,12 +50,12 @@ class Warnings:
         self.last = 0.0
         self.held = 0
 
-    def warn(self, message: str, *args: Any) -> None:
+    def warn(self, message: str, *args: Any, extra: dict[str, Any] | None = None) -> None:
         now = time.monotonic()
         if now - self.last < WARN_EVERY_S:
             self.held += 1
             return
-        log.warning(message + " (%d similar warning(s) held back)", *args, self.held)
+        log.warning(message + " (%d similar warning(s) held back)", *args, self.held, extra=extra)
         self.last, self.held = now, 0
 
 
@@ -69,6 +69,8 @@ async def write(records: Sequence[Record], headers: list[tuple[str, bytes]]) -> 
     deadline, but the answer was decided at the deadline and is never revised.
     """
     producer = app.producer
+    # The log fields of the request's warnings: its trace id ties them to the client's own logs.
+    about = {"topic": settings.topic_raw, "trace_id": known_trace_id(headers)}
     futures: list[asyncio.Future[Any]] = []
     try:
         # One deadline for both steps: the producer's send can block too (metadata, a full batch
@@ -80,7 +82,7 @@ async def write(records: Sequence[Record], headers: list[tuple[str, bytes]]) -> 
     except TimeoutError:
         pass
     except Exception as exc:  # not written, whatever the reason: the client is told so
-        throttled.warn("ingest: the producer refused a write to %s: %r", settings.topic_raw, exc)
+        throttled.warn("ingest: the producer refused a write to %s: %r", settings.topic_raw, exc, extra=about)
     unconfirmed = [i for i, f in enumerate(futures) if not f.done() or f.cancelled() or f.exception() is not None]
     unconfirmed.extend(range(len(futures), len(records)))
     if unconfirmed:
@@ -89,7 +91,7 @@ async def write(records: Sequence[Record], headers: list[tuple[str, bytes]]) -> 
                 f.add_done_callback(_retrieve)
         throttled.warn(
             "ingest: %d of %d event(s) not acknowledged on %s within %s s; answered 503",
-            len(unconfirmed), len(records), settings.topic_raw, settings.ingest_timeout_s,
+            len(unconfirmed), len(records), settings.topic_raw, settings.ingest_timeout_s, extra=about,
         )
     return unconfirmed
 
@@ -149,10 +151,15 @@ async def pixel(request: web.Request) -> web.Response:
         record = pixel_record(event, settings.max_event_bytes)
         if isinstance(record, Refused):
             return refuse(record)
-        unconfirmed = await write((record,), ingest_headers(now, forwarded_traceparent(headers.get("traceparent"))))
+        traceparent = forwarded_traceparent(headers.get("traceparent"))
+        unconfirmed = await write((record,), ingest_headers(now, traceparent))
     finally:
         pixels.release(who)
     if unconfirmed:
+        # An event id is the client's: like the payload, it stays below info level.
+        log.debug("ingest: pixel event not acknowledged on %s", settings.topic_raw,
+                  extra={"topic": settings.topic_raw, "event_id": event.get("event_id"),
+                         "trace_id": known_trace_id(traceparent)})
         return unavailable("the broker did not acknowledge the event in time", 0, unconfirmed)
     return web.Response(body=GIF, content_type="image/gif", headers=PIXEL_HEADERS)
 
