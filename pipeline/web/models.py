@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from pipeline.archive.resume import Hour
 from pipeline.pricing import from_micros, to_micros
 from pipeline.stats import WINDOW_S
@@ -21,6 +23,8 @@ from pipeline.web.paging import Page, page_href
 Row = dict[str, Any]
 #: entity -> its table's name in the menu and in /tables/<name>
 ENTITY_TABLES = {"campaign": "campaigns", "publisher": "publishers", "slot": "slots", "budget": "budgets"}
+#: What a campaign page shows of each of its notifications on coredata.changes.
+NOTIFICATION_FIELDS = ("at", "entity", "op", "version", "changed_fields")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,6 +140,14 @@ def campaign_model(id_: str, stored: Row, budget: Row | None, spent_micros: int 
         "pacing": pacing,
         "charts": {"pacing": pacing_svg} if pacing_svg else {},
     }
+
+
+def notification_row(value: bytes | None) -> Row:
+    """A notification's fields a campaign page shows; ``ValueError`` for a value that is not a JSON object."""
+    note = orjson.loads(value)  # orjson.JSONDecodeError is a ValueError, for None too
+    if not isinstance(note, dict):
+        raise ValueError(f"a JSON {type(note).__name__}, not an object")
+    return {k: note.get(k) for k in NOTIFICATION_FIELDS}
 
 
 # ---- archive ---------------------------------------------------------------------------------

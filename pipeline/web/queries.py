@@ -14,7 +14,6 @@ from collections import defaultdict, deque
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -24,7 +23,7 @@ from pipeline.coredata import ENTITIES
 from pipeline.state.held import held
 from pipeline.stats import stats
 from pipeline.timeline import timeline
-from pipeline.web import paging, render
+from pipeline.web import models, paging
 from pipeline.web.readings import READ_ERRORS, Reading, why
 from pipeline.web.recent import Recent
 from pipeline.web.routing import PEER_ERRORS, PEER_TIMEOUT_S, holds, members, my_url, peer_json, raw_partitions
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS_SCANNED = 1000  # the latest records of coredata.changes looked at for a campaign page
 NOTIFICATIONS_SHOWN = 10
 NOTIFICATIONS_TIMEOUT_S = 2.0
-NOTIFICATION_FIELDS = ("at", "entity", "op", "version", "changed_fields")
 
 coredata_cache, notifications_cache = Recent(1.0), Recent(5.0)
 
@@ -139,29 +137,18 @@ async def notifications(campaign_id: str) -> list[dict[str, Any]]:
         while time.monotonic() < deadline:
             for record in (await consumer.getmany(tp, timeout_ms=200)).get(tp, []):
                 if record.key in keys:
-                    note = notification(record)
-                    if note is not None:
-                        found.append(note)
+                    try:
+                        found.append(models.notification_row(record.value))
+                    except ValueError as exc:
+                        log.warning("%s[%d] offset %d (key %r) is no notification, left off the page of campaign "
+                                    "%r: %s", record.topic, record.partition, record.offset, record.key,
+                                    campaign_id, why(exc))
             highwater = consumer.highwater(tp)
             if highwater is not None and await consumer.position(tp) >= highwater:
                 break
     finally:
         await consumer.stop()
     return list(reversed(found))
-
-
-def notification(record: Any) -> dict[str, Any] | None:
-    """The fields a campaign page shows of a notification; None, logged, for one that is not a JSON object."""
-    try:
-        note = orjson.loads(record.value)
-    except orjson.JSONDecodeError as exc:
-        note = exc
-    if not isinstance(note, dict):
-        log.warning("%s[%d] offset %d (key %r) is no notification, left off the campaign page: %s",
-                    record.topic, record.partition, record.offset, record.key,
-                    why(note) if isinstance(note, Exception) else f"a JSON {type(note).__name__}")
-        return None
-    return {k: note.get(k) for k in NOTIFICATION_FIELDS}
 
 
 async def recent_notifications(campaign_id: str) -> list[dict[str, Any]]:
@@ -183,16 +170,16 @@ async def entity_page(entity: str, size: int, after: str | None, q: str | None) 
     options: dict[str, Any] = {"link": "/campaigns"} if entity in ("campaign", "budget") else {}
     if entity == "budget":
         spent = await spend_of([k for k, _ in found.rows])
-        rows = [(k, render.budget_row(k, v, spent[k])) for k, v in found.rows]
+        rows = [(k, models.budget_row(k, v, spent[k])) for k, v in found.rows]
         options["kinds"] = dict.fromkeys(("total", "spent", "remaining"), "money")
         options["note"] = "Spent is asked of the worker that owns each campaign's partition; — if it did not answer."
     else:
-        rows = [(k, render.entity_row(k, v)) for k, v in found.rows]
+        rows = [(k, models.entity_row(k, v)) for k, v in found.rows]
     return dataclasses.replace(found, rows=rows), options
 
 
 def subscriptions_page(size: int, after: str | None, q: str | None) -> tuple[paging.Page, dict]:
     found = paging.page(subscriptions.items(), size, after, q)
     owned = holds(delivered, 0)  # else its counts may be stale
-    rows = [(k, render.subscription_row(k, s, delivered.get(k, 0) if owned else None)) for k, s in found.rows]
+    rows = [(k, models.subscription_row(k, s, delivered.get(k, 0) if owned else None)) for k, s in found.rows]
     return dataclasses.replace(found, rows=rows), {}

@@ -25,8 +25,9 @@ READ_ERRORS = (KafkaError, OSError)
 
 
 def why(exc: BaseException) -> str:
-    """An error as the pages show it: its type and message."""
-    return f"{type(exc).__name__}: {exc}".rstrip(": ")
+    """An error as the pages show it: its type and message (Kafka errors' messages start with their type)."""
+    name, text = type(exc).__name__, str(exc)
+    return text if text.startswith(name) else f"{name}: {text}".rstrip(": ")
 
 
 class Reading(Generic[T]):
