@@ -93,6 +93,6 @@ import agents.fanout  # noqa: E402,F401
 import agents.tracking  # noqa: E402,F401
 import pipeline.web.archived  # noqa: E402,F401
 import pipeline.web.listener  # noqa: E402,F401
-import pipeline.web.pages  # noqa: E402,F401
 import pipeline.web.probes  # noqa: E402,F401
 import pipeline.web.scrape  # noqa: E402,F401
+import pipeline.web.views  # noqa: E402,F401

@@ -57,6 +57,13 @@ def test_ready_answers_503_naming_the_broker_once_no_broker_answers(make_worker,
     answer = wait_until(lambda: unready(worker), 30, "/ready to answer 503", interval=0.5)
     assert any("KAFKA_BOOTSTRAP_SERVERS" in reason for reason in answer.json()["reasons"])
     assert call(worker.web_port, "GET", "/healthz").status == 200  # alive all the same
+    # The dashboard still answers, saying why it has no lag, and the log says it once a reason.
+    stats = call(worker.web_port, "GET", "/stats.json")
+    assert stats.status == 200 and stats.json()["lag"] == [] and stats.json()["lag_error"], stats.body[:300]
+    assert call(worker.web_port, "GET", "/").status == 200
+    log = worker.log_path.read_text()
+    failures = [line.split("could not read ")[1] for line in log.splitlines() if "could not read the lag" in line]
+    assert failures and len(set(failures)) == len(failures)  # once per reason
     worker.stop()
 
 

@@ -15,16 +15,15 @@ from faust.web import Request, Response, View
 from pipeline.app import app, settings
 from pipeline.archive import progress, resume
 from pipeline.web import render_archive
-from pipeline.web.pages import PEER_TIMEOUT_S, Recent, answer, identity, wants_json
+from pipeline.web.answers import answer, wants_json
+from pipeline.web.readings import Reading
+from pipeline.web.recent import Recent
+from pipeline.web.routing import PEER_TIMEOUT_S, identity
 
-files_cache, lag_cache = Recent(3.0), Recent(1.0)
-
-
-async def archive_lag() -> list[dict[str, Any]] | str:
-    try:
-        return await asyncio.wait_for(lag_cache.get("lag", lambda: progress.lag(settings)), PEER_TIMEOUT_S * 2)
-    except Exception as exc:  # the page shows why instead of failing whole
-        return f"{type(exc).__name__}: {exc}"
+files_cache = Recent(3.0)
+archive_lag: Reading[list[dict[str, Any]]] = Reading(
+    f"the lag of group {settings.archive_group} on {settings.topic_batch}", lambda: progress.lag(settings),
+    ttl=1.0, timeout=PEER_TIMEOUT_S * 2)
 
 
 async def hours(directory: str) -> list[resume.Hour]:
@@ -40,7 +39,7 @@ class ArchivePage(View):
         if directory is None:
             model = render_archive.archive_model(None, [], [], 0, who)
         else:
-            found, lag = await asyncio.gather(hours(directory), archive_lag())
+            found, lag = await asyncio.gather(hours(directory), archive_lag.get())
             model = render_archive.archive_model(directory, found, lag, settings.web_page_size, who)
         return answer(self, as_json, model, lambda: render_archive.archive(model, who))
 

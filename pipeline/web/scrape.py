@@ -19,7 +19,8 @@ from pipeline.metrics import coredata_updates as coredata_counts
 from pipeline.app import app
 from pipeline.metrics import registry
 from pipeline.state.held import held
-from pipeline.web.pages import changelog_tp, coredata_cache, lag_or_why, live_counts
+from pipeline.web.queries import coredata_cache, lag, live_counts
+from pipeline.web.routing import holds
 from tables.subscriptions import delivered
 
 
@@ -31,8 +32,8 @@ class ScrapeTime:
         self.coredata_rows: dict[str, int] = {}
 
     async def refresh(self) -> None:
-        lag = await lag_or_why()
-        self.lag = lag if isinstance(lag, list) else []  # unknown lag is left out, not reported as 0
+        found = await lag.get()
+        self.lag = found if isinstance(found, list) else []  # unknown lag is left out, not reported as 0
         self.coredata_rows = await coredata_cache.get("counts", live_counts)
 
     def collect(self) -> Iterator[Metric]:
@@ -56,7 +57,7 @@ class ScrapeTime:
         yield updates
         notifications = CounterMetricFamily("adtrack_notifications", "Notifications delivered per subscription, "
                                             "reported by the worker that delivers them.", labels=["subscription"])
-        if app.assignor.is_active(changelog_tp(delivered, 0)):  # elsewhere the counts may be stale
+        if holds(delivered, 0):  # elsewhere the counts may be stale
             for name, n in delivered.items():
                 notifications.add_metric([name], n)
         yield notifications

@@ -1,6 +1,6 @@
 // Live values without reloading: every 1.5 s, fetch the page's JSON twin (body[data-live]) and
 // update [data-stat] elements and tbody[data-rows] tables in place. Text only (textContent), never HTML.
-// Formats mirror pipeline/web/render.py's fmt(). Charts (figure[data-chart]) are the one exception: the
+// Formats mirror pipeline/web/formats.py's fmt(). Charts (figure[data-chart]) are the one exception: the
 // twin holds the SVG the server drew (pipeline/web/charts.py), parsed here as XML, never as HTML, and
 // swapped in only if it holds nothing but drawing elements and no handler or link attribute.
 (() => {
