@@ -20,7 +20,6 @@ CLIENT_CLASSES = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient",
 FACTORY = "pipeline/kafka/clients.py"
 #: Modules still building clients themselves, each with why; the test below fails once one no longer does.
 NOT_YET = {
-    "pipeline/web/pages.py": "its lag and sample reads; the web pages are being split into templates elsewhere",
 }
 
 SECURE = dataclasses.replace(Settings(kafka_bootstrap_servers="127.0.0.1:1"), kafka_security_protocol="SASL_SSL",

@@ -14,12 +14,11 @@ from collections import defaultdict, deque
 from typing import Any
 from urllib.parse import urlencode
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
-from config.clients import aiokafka_options
 from pipeline.app import app, settings
 from pipeline.coredata import ENTITIES
+from pipeline.kafka import clients
 from pipeline.state.held import held
 from pipeline.stats import stats
 from pipeline.timeline import timeline
@@ -97,7 +96,7 @@ async def consumer_lag() -> list[dict[str, Any]]:
     """Per partition of tracking.raw: end offset (confirmed by a fetch) minus the group's committed offset."""
     count = held.partition_count or settings.partitions
     tps = [TopicPartition(settings.topic_raw, p) for p in range(count)]
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    admin = clients.admin(settings)
     await admin.start()
     try:
         ends, committed = await asyncio.gather(
@@ -126,7 +125,7 @@ async def notifications(campaign_id: str) -> list[dict[str, Any]]:
     keys = {f"{entity}:{campaign_id}".encode() for entity in ("campaign", "budget")}
     tp = TopicPartition(settings.topic_coredata_changes, 0)
     found: deque[dict[str, Any]] = deque(maxlen=NOTIFICATIONS_SHOWN)
-    consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
+    consumer = clients.consumer(settings, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([tp])
