@@ -124,6 +124,8 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     answered = figures["soak"]["outcomes"]
     assert answered["missing"] == 0 and answered["answered"] == answered["events"] == figures["soak"]["events"] > 0
     assert isinstance(figures["soak"]["rss_slope_mib_per_min"], float)
+    assert figures["archive"]["records_per_s"] > 0  # a figure; whether it keeps up is for the bench to say
+    assert only["archive"]["rows"] == only["worker"]["oracle"]["accepted"] and only["archive"]["lag"] == {}
     assert figures["restore"]["rows"] == bench.SMOKE.restore_rows
     assert set(figures["restore"]) >= {"available", "restored_rows", "seconds", "rows_per_s", "ready_s", "serving_s"}
     for key in ("bare_events_per_s", "worker_events_per_s", "ratio", "worker_cpu_s", "broker_cpu_s"):
@@ -136,6 +138,7 @@ def test_the_table_names_every_figure() -> None:
         "worker_first_to_last_events_per_s": 2500.0,
         "worker_cpu_s": 0.5, "broker_cpu_s": 0.1, "bare_broker_cpu_s": 0.05, "worker_ready_s": 4.0,
         "worker_rss_mib": {"first": 70.0, "last": 90.0, "max": 95.0},
+        "archive": {"records_per_s": 30_000.0, "worker_batch_records_per_s": 2200.0, "keeps_up": True},
         "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120,
                     "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
@@ -150,6 +153,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["bare aiokafka loop"] == "40 000 events/s"
     assert values["adtrack worker"] == "2 500 events/s, first to last output (2 000 from ready, group join included)"
     assert values["ratio (worker / bare)"] == "0.062"
+    assert values["archive"] == "30 000 records/s into files; the worker wrote tracking.batch at 2 200/s: keeps up"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"

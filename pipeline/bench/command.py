@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.bench import latency, report, restore, soak, throughput
+from pipeline.bench import archiving, latency, report, restore, soak, throughput
 from pipeline.bench.backlog import BARRIERS, preload
 from pipeline.bench.mix import Shares
 from pipeline.bench.stage import stage
@@ -83,13 +83,19 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
             backlog = preload(here, uuid.uuid4().hex[:12], options.events, options.shares, options.seed)
             bare = throughput.bare(here, backlog)
             worker = throughput.worker(here, backlog, timeout_s=max(300.0, options.events / 200))
-        _judge(f"run {n}", worker["oracle"])
+            _judge(f"run {n}", worker["oracle"])
+            for process in here.workers:
+                process.stop()
+            # tracking.batch as fast as the worker wrote it: one record per accepted event
+            batch_rate = worker["oracle"]["accepted"] * worker["first_to_last_output_events_per_s"] / worker["events"]
+            archived = archiving.measure(here, batch_rate)
         # Both clocks start at the first record handled: the bare loop's at its first fetch, the worker's at
         # its first output (its group join after "ready" is reported apart, as the from-ready rate).
         ratio = worker["first_to_last_output_events_per_s"] / bare["events_per_s"]
-        runs.append({"bare": bare, "worker": worker, "ratio": ratio})
+        runs.append({"bare": bare, "worker": worker, "ratio": ratio, "archive": archived})
         print(f"  run {n}: bare {bare['events_per_s']:.0f}/s, worker {worker['first_to_last_output_events_per_s']:.0f}/s "
-              f"(from ready {worker['events_per_s']:.0f}/s), oracle passed", flush=True)
+              f"(from ready {worker['events_per_s']:.0f}/s), oracle passed; archive {archived['records_per_s']:.0f} "
+              f"records/s", flush=True)
     if runs:
         figures.update(report.summary(options.events, runs))
     rate = options.rate or figures["worker_first_to_last_events_per_s"] / 2

@@ -9,7 +9,7 @@ from pipeline.bench import stats
 # Every figure of a complete report; a phase that was skipped or failed leaves its figures null.
 KEYS = ("ratio", "events", "runs", "bare_events_per_s", "worker_events_per_s", "worker_first_to_last_events_per_s",
         "worker_cpu_s", "broker_cpu_s",
-        "bare_broker_cpu_s", "worker_ready_s", "worker_rss_mib", "per_run", "latency", "soak", "restore", "oracle")
+        "bare_broker_cpu_s", "worker_ready_s", "worker_rss_mib", "archive", "per_run", "latency", "soak", "restore", "oracle")
 
 
 def summary(events: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -26,6 +26,9 @@ def summary(events: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "bare_broker_cpu_s": med("bare", "broker_cpu_s"), "worker_ready_s": med("worker", "ready_s"),
         "worker_rss_mib": {k: stats.median([r["worker"]["rss_mib"][k] for r in runs])
                            for k in ("first", "last", "max")},
+        "archive": {"records_per_s": stats.median([r["archive"]["records_per_s"] for r in runs]),
+                    "worker_batch_records_per_s": stats.median([r["archive"]["worker_batch_records_per_s"] for r in runs]),
+                    "keeps_up": all(r["archive"]["keeps_up"] for r in runs)},
         "per_run": runs,
     }
 
@@ -48,6 +51,9 @@ def table(figures: dict[str, Any]) -> str:
             ("broker CPU", f"{figures['broker_cpu_s']:.1f} s with the worker, "
                            f"{figures['bare_broker_cpu_s']:.1f} s with the bare loop"),
             ("worker ready", f"{figures['worker_ready_s']:.1f} s after start"),
+            ("archive", f"{_n(figures['archive']['records_per_s'])} records/s into files; the worker wrote "
+                        f"tracking.batch at {_n(figures['archive']['worker_batch_records_per_s'])}/s: "
+                        + ("keeps up" if figures["archive"]["keeps_up"] else "falls behind")),
             ("worker RSS", f"{rss['first']:.0f} -> {rss['last']:.0f} MiB (max {rss['max']:.0f})"),
         ]
     if lat := figures.get("latency"):
