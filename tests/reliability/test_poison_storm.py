@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from hypothesis import strategies as st
 
 from pipeline import oracle
+from pipeline.cli.tables import text_table
 from pipeline.events import EVENT_TYPES, MAX_EVENT_ID_CHARS, OPTIONAL_STRINGS, REQUIRED_IDS
 from pipeline.generator import SAMPLE_CORE_DATA
 from pipeline.loader import publish_updates, read_updates
@@ -357,8 +358,6 @@ def dlq_problems(record: Record, poison: Poison, meta: Any, key: bytes | None, s
 
 
 def summary_table(summary: Counter[tuple[str, str]], sending: float, drained: float) -> str:
-    rows = [("kind", "outcome", "records")] + [(k, o, str(n)) for (k, o), n in sorted(summary.items())]
-    rows.append(("all", "", str(sum(summary.values()))))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
-    return "\n".join([*lines, f"sent in {sending:.1f} s, drained {drained:.1f} s after the first send"])
+    rows = [(k, o, n) for (k, o), n in sorted(summary.items())] + [("all", "", sum(summary.values()))]
+    table = text_table(("kind", "outcome", "records"), rows)
+    return f"{table}\nsent in {sending:.1f} s, drained {drained:.1f} s after the first send"
