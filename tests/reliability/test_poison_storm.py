@@ -34,7 +34,7 @@ from pipeline.generator import SAMPLE_CORE_DATA
 from pipeline.loader import publish_updates, read_updates
 from pipeline.snapshot import Snapshot
 from tests import factories
-from tests.harness import Record
+from tests.harness import ConsumedRecord
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -328,15 +328,15 @@ async def send_keyless_tombstone(settings, partition: int, headers: list[tuple[s
         await producer.stop()
 
 
-def by_seq(records: list[Record]) -> dict[int, list[Record]]:
-    found: dict[int, list[Record]] = {}
+def by_seq(records: list[ConsumedRecord]) -> dict[int, list[ConsumedRecord]]:
+    found: dict[int, list[ConsumedRecord]] = {}
     for r in records:
         if SEQ in r.headers:
             found.setdefault(int(r.headers[SEQ]), []).append(r)
     return found
 
 
-def dlq_problems(record: Record, poison: Poison, meta: Any, key: bytes | None, started: int) -> list[str]:
+def dlq_problems(record: ConsumedRecord, poison: Poison, meta: Any, key: bytes | None, started: int) -> list[str]:
     h = record.headers
     problems = []
     if record.value != poison.value:
