@@ -37,7 +37,7 @@ from pipeline.app import app, settings
 from pipeline.dlq import dead_letter_record
 from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
-from pipeline.kafka.batches import Record, last_offset
+from pipeline.kafka.batches import OutputRecord, last_offset
 from pipeline.kafka.outbox import Delivery, Outbox
 from pipeline.rules import Limits
 from pipeline.state.changelog import restore
@@ -266,9 +266,9 @@ class Tracking(Service):
         flight.delivery = self.outbox.put(self._parcel(flight))
         self._flights.append(flight)
 
-    def _parcel(self, flight: Flight) -> dict[tuple[str, int], list[Record]]:
+    def _parcel(self, flight: Flight) -> dict[tuple[str, int], list[OutputRecord]]:
         """Everything a batch sends: state changes, outputs and dead letters, per (topic, partition)."""
-        parcel: dict[tuple[str, int], list[Record]] = {
+        parcel: dict[tuple[str, int], list[OutputRecord]] = {
             (settings.tracking_state_topic, p): sealed.records for p, sealed in flight.sealed.items()}
         parcel.update(flight.result.outputs)
         for letter in flight.result.dead_letters:
@@ -333,7 +333,7 @@ class Tracking(Service):
                 result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
         batch.process(segment, state, context, now, result)
 
-    def _dead_letter(self, letter: batch.DeadLetter, now: int) -> Record:
+    def _dead_letter(self, letter: batch.DeadLetter, now: int) -> OutputRecord:
         """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""
         record = letter.record
         log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error,

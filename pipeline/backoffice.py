@@ -26,6 +26,7 @@ from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline import subscriptions as subs
 from pipeline.admin import ensure_topics, ensure_topics_sync
+from pipeline.cli.tables import text_table
 from pipeline.coredata import check_data, live_data
 from pipeline.errors import AdtrackError, FilterPolicyError, SchemaError
 from pipeline.kafka import clients
@@ -114,11 +115,6 @@ def subscription_rows(current: Mapping[str, subs.Subscription], delivered: Mappi
          orjson.dumps(sub.policy.policy).decode()]
         for name, sub in sorted(current.items())
     ]
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in (header, *rows))
 
 
 def timestamp(ms: int) -> str:
@@ -298,7 +294,7 @@ def list_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
         print("no subscriptions")
         return 0
     records = read_topic(settings, subs.delivered_changelog(settings.app_id))
-    print(table(SUBSCRIPTION_COLUMNS, subscription_rows(current, delivered_counts((r.key, r.value) for r in records))))
+    print(text_table(SUBSCRIPTION_COLUMNS, subscription_rows(current, delivered_counts((r.key, r.value) for r in records))))
     return 0
 
 

@@ -7,7 +7,6 @@ events, and prints live counts.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -22,11 +21,12 @@ from config.settings import Settings
 from pipeline import processes
 from pipeline.admin import ensure_topics_sync
 from pipeline.broker import EmbeddedBroker
+from pipeline.errors import WorkerError
 from pipeline.kafka import clients
 from pipeline.loader import publish_updates, read_updates
+from pipeline.workers import Worker, worker_env
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"
-READY = b"[^Worker]: Ready"
 
 
 def _answers(bootstrap: str) -> bool:
@@ -79,19 +79,18 @@ def run(settings: Settings, rate: float) -> int:
         count = publish_updates(settings, read_updates(SAMPLE))
         print(f"loaded {count} core-data updates from {SAMPLE.relative_to(root)}")
 
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-               "ADTRACK_REBALANCE_TIMEOUT_S": "3", "ADTRACK_SESSION_TIMEOUT_S": "6", "ADTRACK_ARCHIVE_DIR": str(archive)}
+        env = worker_env(settings.kafka_bootstrap_servers, settings.app_id, ADTRACK_ARCHIVE_DIR=str(archive))
         worker_log = logs / "worker.log"
-        worker = _spawn([sys.executable, "-m", "faust", "-A", "pipeline.app", "--datadir", str(logs / "worker"),
-                         "worker", "-l", "info"], env, worker_log)
-        stack.callback(processes.stop, worker, 15.0)
+        # The configured ports, not free ones: the demo prints them for the user to open.
+        worker = Worker(env, logs / "worker", worker_log, web_port=settings.web_port,
+                        ingest_port=settings.ingest_port, cwd=root)
+        stack.callback(worker.stop, 15.0)
         print(f"starting a worker (log: {worker_log}) ...")
-        deadline = time.monotonic() + 120
-        while READY not in worker_log.read_bytes():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                print(f"the worker did not start; see {worker_log}", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
+        try:
+            worker.start().wait_ready(timeout=120)
+        except (WorkerError, TimeoutError) as error:
+            print(f"the worker did not start: {error}", file=sys.stderr)
+            return 1
         archiver = _spawn([sys.executable, "-m", "pipeline", "archive", "--out", str(archive), "--max-seconds", "10"],
                           env, logs / "archive.log")
         stack.callback(processes.stop, archiver, 15.0)
@@ -108,7 +107,7 @@ def run(settings: Settings, rate: float) -> int:
         counter = Counter(settings)
         stack.callback(counter.consumer.close)
         try:
-            while worker.poll() is None and archiver.poll() is None:
+            while worker.running() and archiver.poll() is None:
                 print(counter.poll(), flush=True)
                 time.sleep(2)
             print(f"the worker or the archive exited; see {worker_log} and {logs / 'archive.log'}", file=sys.stderr)

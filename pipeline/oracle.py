@@ -20,6 +20,7 @@ import orjson
 from kafka import TopicPartition
 
 from config.settings import Settings
+from pipeline.cli.tables import text_table
 from pipeline.errors import OracleError
 from pipeline.generator import generate
 from pipeline.kafka import clients, offsets
@@ -79,12 +80,11 @@ class Report:
 
     def table(self) -> str:
         header = ("expected", "events", "accepted", "rejected", "dlq", "missing", "wrong", "duplicates")
-        lines = [header] + [
+        lines = [
             (r.bucket, r.events, r.accepted, r.rejected, r.dlq, r.missing, r.wrong, r.duplicates)
             for r in [*sorted(self.rows.values(), key=lambda r: r.bucket), self.total]
         ]
-        widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-        return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(line, widths)) for line in lines)
+        return text_table(header, lines)
 
 
 def classify(run: str, sent: dict[int, Sent], outputs: dict[str, list[tuple[dict[str, bytes], bytes | None]]],

@@ -1,17 +1,9 @@
 """Table recovery that seeks the stream partitions before it lets them fetch.
 
-After a rebalance Faust pauses every assigned partition, restores the tables, then hands the
-stream partitions (``tracking.raw`` and friends) back to the agents. faust-streaming 0.15.3
-resumes them first and only then awaits ``consumer.perform_seek()``; the fetcher runs during
-that await. Records fetched in the window move the consumer's read offset ahead, are dropped
-from the stream buffers when flow control resumes (resume clears them), and the records read
-after the seek then look like a gap that has been processed: the commit jumps over events no
-agent ever saw. Seen as a handful of consecutive events missing after a worker joined, left or
-came back with an empty data dir, or as a partition whose commits never advance again.
-
-Here the seek happens while the partitions are still paused, and resuming them, resuming flow
-control and resuming the consumer follow with no await in between, so nothing can be fetched
-at a stale position or dropped from a buffer.
+After the tables are restored, the stream partitions are seeked to their committed offsets while
+still paused; resuming them, flow control and the consumer follow with no await in between, so
+nothing is fetched at a stale position or dropped from a buffer. Why Faust's own order skips events:
+docs/decisions/0003-seek-before-resume-after-recovery.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 from pipeline.bots import is_bot
 from pipeline.pricing import cost_micros
 
-Record = dict[str, Any]
+Data = dict[str, Any]  # a JSON object: a raw event, or the data of a campaign, publisher or slot
 
 
 class Reason(str, Enum):
@@ -40,9 +40,9 @@ class Rejection:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Accepted:
-    campaign: Record
-    publisher: Record
-    slot: Record
+    campaign: Data
+    publisher: Data
+    slot: Data
     cost_micros: int
 
 
@@ -57,13 +57,13 @@ class Lookups:
     """Read access to state and core data; each returns None for 'not there'."""
 
     seen: Callable[[str], bool]
-    campaign: Callable[[str], Record | None]
-    publisher: Callable[[str], Record | None]
-    slot: Callable[[str], Record | None]
+    campaign: Callable[[str], Data | None]
+    publisher: Callable[[str], Data | None]
+    slot: Callable[[str], Data | None]
     remaining_micros: Callable[[str], int | None]  # None: the campaign has no budget limit
 
 
-def evaluate(event: Record, now_ms: int, limits: Limits, lookups: Lookups) -> Accepted | Rejection:
+def evaluate(event: Data, now_ms: int, limits: Limits, lookups: Lookups) -> Accepted | Rejection:
     event_id: str = event["event_id"]
     ts: int = event["ts"]
     if lookups.seen(event_id):

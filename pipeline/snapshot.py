@@ -12,22 +12,22 @@ from typing import Any
 
 from pipeline.coredata import ENTITIES, apply, live_data, parse_update
 
-Record = dict[str, Any]
+Data = dict[str, Any]  # a JSON object: a core-data update, or the data it stores
 Placement = tuple[str, str]  # (publisher_id, slot_id)
 
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-    campaigns: dict[str, Record]
-    publishers: dict[str, Record]
-    slots: dict[str, Record]
-    budgets: dict[str, Record]
+    campaigns: dict[str, Data]
+    publishers: dict[str, Data]
+    slots: dict[str, Data]
+    budgets: dict[str, Data]
     # campaign_id -> where its ads may run: slots of active publishers the campaign allows
     placements: dict[str, list[Placement]]
 
     @classmethod
-    def from_updates(cls, updates: Iterable[Record]) -> Snapshot:
-        stored: dict[str, dict[str, Record]] = {entity: {} for entity in ENTITIES}
+    def from_updates(cls, updates: Iterable[Data]) -> Snapshot:
+        stored: dict[str, dict[str, Data]] = {entity: {} for entity in ENTITIES}
         for raw in updates:
             update = parse_update(raw)
             table = stored[update.entity]

@@ -1,10 +1,9 @@
 """Faust's Kafka transport, with end offsets that can be trusted and producer metadata that never shrinks.
 
-The embedded broker answers ListOffsets(latest) with the base offset of the last record batch
-plus one, not the offset after the last record. Faust recovers a table by reading its changelog
-up to that end offset, so a changelog whose last batch held several records came back short
-(seen as a budget "refunded" after a wiped data dir). Its end offsets are confirmed by a fetch
-(``pipeline.kafka.offsets``): one fetch per changelog partition at recovery, nothing on the hot path.
+The consumer's end offsets, which Faust reads a changelog up to when it recovers a table, are
+confirmed by a fetch (``pipeline.kafka.offsets``): one fetch per changelog partition at recovery,
+nothing on the hot path (docs/decisions/0001-confirmed-end-offsets.md). The producer tracks every
+topic it knows of by name from its start (docs/decisions/0002-producer-tracks-known-topics.md).
 """
 
 from __future__ import annotations
@@ -33,13 +32,10 @@ class Consumer(driver.Consumer):
 
 
 class Producer(driver.Producer):
-    """The app's producer, tracking the metadata of every topic it knows of.
+    """The app's producer, tracking the metadata of every topic it knows of by name.
 
-    A new aiokafka producer tracks no topic by name, meaning all. Its first send to a topic
-    created after it started (a subscription's topic, say) makes it track that topic alone: the
-    next metadata answer holds only that topic, batches queued for every other topic lose their
-    leader, and a flush or an awaited send waits for ever. Tracking the known topics by name from
-    the start makes later topics add to the set instead of replacing it.
+    A topic created later adds to the tracked set instead of replacing it, so no queued batch loses its
+    leader (docs/decisions/0002-producer-tracks-known-topics.md).
     """
 
     async def on_start(self) -> None:

@@ -71,6 +71,10 @@ class Worker:
             )
         return self
 
+    def running(self) -> bool:
+        """Started and not exited (nor stopped or killed)."""
+        return self.process is not None and self.process.poll() is None
+
     def log(self) -> bytes:
         with open(self.log_path, "rb") as f:
             f.seek(self._log_offset)

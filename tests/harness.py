@@ -19,7 +19,9 @@ from pipeline.admin import ensure_topics_sync
 from pipeline import workers
 from pipeline.workers import Worker, wait_until
 
-__all__ = ["ROOT", "Kafka", "Record", "Tail", "Worker", "tracking_assignments", "unique", "wait_until", "worker_env"]
+__all__ = [
+    "ROOT", "ConsumedRecord", "Kafka", "Tail", "Worker", "tracking_assignments", "unique", "wait_until", "worker_env",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +33,9 @@ def worker_env(bootstrap: str, app_id: str, **extra: str) -> dict[str, str]:
 
 
 @dataclass
-class Record:
+class ConsumedRecord:
+    """A record as a test read it back from a topic."""
+
     topic: str
     partition: int
     offset: int
@@ -74,7 +78,7 @@ class Kafka:
         meta = self._producer.send(topic, value=value, key=key, headers=list(headers), partition=partition)
         return meta.get(timeout=10)
 
-    def read(self, topic: str) -> list[Record]:
+    def read(self, topic: str) -> list[ConsumedRecord]:
         """Everything on ``topic`` so far, in partition/offset order."""
         tail = self._tails.get(topic)
         if tail is None:
@@ -82,10 +86,10 @@ class Kafka:
         return tail.read()
 
     def wait_for(
-        self, topic: str, match: Callable[[Record], bool], count: int = 1, timeout: float = 30.0
-    ) -> list[Record]:
+        self, topic: str, match: Callable[[ConsumedRecord], bool], count: int = 1, timeout: float = 30.0
+    ) -> list[ConsumedRecord]:
         """Wait until ``topic`` holds at least ``count`` records that ``match``; return all that match."""
-        found: list[Record] = []
+        found: list[ConsumedRecord] = []
 
         def enough() -> bool:
             found[:] = [r for r in self.read(topic) if match(r)]
@@ -103,10 +107,10 @@ class Tail:
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
         )
-        self.records: list[Record] = []
+        self.records: list[ConsumedRecord] = []
         self.partitions: set[int] = set()
 
-    def read(self) -> list[Record]:
+    def read(self) -> list[ConsumedRecord]:
         partitions = self.consumer.partitions_for_topic(self.topic) or set()
         if partitions != self.partitions:
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
@@ -128,7 +132,7 @@ class Tail:
             polled = bool(fetched)
             for _, batch in fetched.items():
                 self.records.extend(
-                    Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])) for m in batch
+                    ConsumedRecord(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])) for m in batch
                 )
         self.records.sort(key=lambda r: (r.partition, r.offset))
         return list(self.records)

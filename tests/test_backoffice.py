@@ -20,7 +20,6 @@ from pipeline.backoffice import (
     parse_fields,
     parse_value,
     subscription_rows,
-    table,
     timestamp,
 )
 from pipeline.errors import SchemaError
@@ -137,10 +136,6 @@ def test_subscription_rows_are_sorted_and_an_unconfirmed_one_shows_a_dash() -> N
         ["a", "mine", "no", "-", "{}"],
         ["b", "coredata.changes.b", "yes", "7", '{"entity":["budget"]}'],
     ]
-
-
-def test_a_table_aligns_its_columns_and_has_no_trailing_blanks() -> None:
-    assert table(("name", "n"), [["a", "1"], ["long-name", "12"]]) == "name       n\na          1\nlong-name  12"
 
 
 # --- readable notification lines ---

@@ -33,7 +33,9 @@ CORE: dict[tuple[str, str], dict[str, Any]] = {
 
 
 @dataclasses.dataclass
-class Record:
+class FetchedRecord:
+    """A record of tracking.raw as the consumer hands it to a batch."""
+
     offset: int
     value: bytes | None
     partition: int = PARTITION
@@ -55,12 +57,12 @@ def context(core: dict[tuple[str, str], Any] = CORE) -> batch.Context:
                          lambda entity, id_: core.get((entity, id_)))
 
 
-def raw(offset: int, **overrides: Any) -> Record:
+def raw(offset: int, **overrides: Any) -> FetchedRecord:
     fields = {"event_id": f"e{offset}", "ts": NOW - 1000, **overrides}
-    return Record(offset, orjson.dumps(factories.event(CAMPAIGN, "pub-1", "slot-1", **fields)))
+    return FetchedRecord(offset, orjson.dumps(factories.event(CAMPAIGN, "pub-1", "slot-1", **fields)))
 
 
-def run(state: PartitionState, records: list[Record], core: dict = CORE) -> batch.Result:
+def run(state: PartitionState, records: list[FetchedRecord], core: dict = CORE) -> batch.Result:
     result = batch.Result()
     batch.process(records, state, context(core), NOW, result)
     return result
@@ -138,7 +140,7 @@ def test_an_event_off_its_home_partition_is_moved_there_unchanged(state: Partiti
     (orjson.dumps({"event_id": "x"}), "schema"), (b'{"pad": "' + b"x" * 70000 + b'"}', "oversized"),
 ])
 def test_poison_becomes_a_dead_letter_with_its_reason(state: PartitionState, value: bytes | None, reason: str) -> None:
-    poison = Record(4, value)
+    poison = FetchedRecord(4, value)
     result = run(state, [poison, raw(5)])
     assert [(d.record, d.reason, d.stage) for d in result.dead_letters] == [(poison, reason, "decode")]
     assert [r["event_id"] for r in by_destination(result, "realtime")] == ["e5"]

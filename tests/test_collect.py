@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.web.collect import (
     GIF,
-    Limits,
+    IngestLimits,
     Refusal,
     Refused,
     batch_records,
@@ -21,7 +21,7 @@ from pipeline.web.collect import (
     pixel_record,
 )
 
-LIMITS = Limits(max_body_bytes=10_000, max_batch=3, max_event_bytes=200)
+LIMITS = IngestLimits(max_body_bytes=10_000, max_batch=3, max_event_bytes=200)
 NOW = 1_767_225_600_000
 QUERY = {"e": "ev-1", "type": "impression", "c": "cmp-1", "p": "pub-1", "s": "slot-1", "ts": "1700000000000"}
 

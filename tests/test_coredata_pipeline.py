@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from tests import factories
-from tests.harness import Record
+from tests.harness import ConsumedRecord
 from tests.world import World
 
 pytestmark = pytest.mark.integration

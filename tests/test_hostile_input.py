@@ -16,7 +16,7 @@ import pytest
 from pipeline import control
 from pipeline.kafka.partitioning import home_partition
 from tests import factories
-from tests.harness import Kafka, Record, Worker, call, unique
+from tests.harness import Kafka, ConsumedRecord, Worker, call, unique
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,7 @@ def home(kafka: Kafka, cid: str) -> int:
     return home_partition(cid, kafka.settings.partitions)
 
 
-def dead_letters(kafka: Kafka, seq: str, count: int = 1) -> list[Record]:
+def dead_letters(kafka: Kafka, seq: str, count: int = 1) -> list[ConsumedRecord]:
     return kafka.wait_for(kafka.settings.topic_dlq, lambda r: r.headers.get(SEQ) == seq.encode(), count=count)
 
 

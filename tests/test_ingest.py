@@ -17,7 +17,7 @@ from config.settings import Settings
 from pipeline.broker import EmbeddedBroker
 from pipeline.web.collect import GIF
 from tests import factories
-from tests.harness import Kafka, Record, Worker, call, unique, wait_until
+from tests.harness import Kafka, ConsumedRecord, Worker, call, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def event_line(**fields: Any) -> bytes:
     return orjson.dumps({"event_id": unique("ev"), "type": "impression", "ts": factories.now_ms(), **fields})
 
 
-def on_raw(kafka: Kafka, marker: bytes, count: int = 1) -> list[Record]:
+def on_raw(kafka: Kafka, marker: bytes, count: int = 1) -> list[ConsumedRecord]:
     return kafka.wait_for(kafka.settings.topic_raw, lambda r: marker in (r.value or b""), count=count)
 
 

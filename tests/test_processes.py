@@ -5,8 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from pipeline import processes
+from pipeline.workers import Worker
 
 IGNORES_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
 
@@ -42,3 +44,17 @@ def test_stopping_an_ended_process_does_nothing() -> None:
     processes.stop(process, timeout=1)
     processes.kill(process)
     assert process.returncode == 0
+
+
+def test_a_worker_is_running_from_its_start_until_it_exits_or_is_stopped(tmp_path: Path) -> None:
+    worker = Worker({}, tmp_path / "data", tmp_path / "worker.log")
+    assert not worker.running()  # not started
+    worker.process = spawn("import time; print('up', flush=True); time.sleep(60)")
+    try:
+        assert worker.running()
+    finally:
+        worker.stop(timeout=10)
+    assert not worker.running()
+    worker.process = spawn("print('up', flush=True)")
+    worker.process.wait(timeout=10)
+    assert not worker.running()  # exited on its own

@@ -43,6 +43,6 @@ def test_the_report_names_each_mismatch_and_how_far_behind_the_archive_is() -> N
     assert text.splitlines()[0] == "4 archived rows, 3 distinct events; the archive is 12 records behind " \
                                    "tracking.batch (not archived yet)"
     assert [line for line in text.splitlines() if "MISMATCH" in line] == [
-        "cmp-b                    1                 2            -1  MISMATCH"]
+        "cmp-b                   1            2          -1  MISMATCH"]
     assert "2 campaigns, 1 mismatch" in text
-    assert "2026-12-01 09:00  cmp-a     impression         2" in text
+    assert "2026-12-01 09:00  cmp-a     impression     2" in text

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from tests import factories
-from tests.harness import Record
+from tests.harness import ConsumedRecord
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -176,7 +176,7 @@ def test_a_budget_for_exactly_k_events_accepts_exactly_k(world: World) -> None:
     assert world.outcome(click["event_id"])[0] == "accepted"
 
 
-def dlq_record_for(world: World, meta) -> Record:  # noqa: ANN001
+def dlq_record_for(world: World, meta) -> ConsumedRecord:  # noqa: ANN001
     return world.kafka.wait_for(
         world.topics.topic_dlq,
         lambda r: r.headers["dlq.partition"] == str(meta.partition).encode()

@@ -9,7 +9,7 @@ import orjson
 
 from pipeline import subscriptions
 from tests import factories
-from tests.harness import Kafka, Record, unique, wait_until
+from tests.harness import Kafka, ConsumedRecord, unique, wait_until
 
 
 @dataclass
@@ -35,8 +35,8 @@ class World:
     def delete(self, entity: str, id_: str, wait: bool = True) -> int:
         return self.put(entity, id_, None, op="delete", wait=wait)
 
-    def wait_notified(self, entity: str, id_: str, version: int, timeout: float = 30.0) -> Record:
-        def match(r: Record) -> bool:
+    def wait_notified(self, entity: str, id_: str, version: int, timeout: float = 30.0) -> ConsumedRecord:
+        def match(r: ConsumedRecord) -> bool:
             note = r.json()
             return note["entity"] == entity and note["id"] == id_ and note["version"] == version
 
@@ -60,10 +60,10 @@ class World:
         self.kafka.send(self.topics.topic_raw, ev, key=ids[0] if key is ... else key, headers=headers)
         return ev
 
-    def outcome(self, event_id: str, timeout: float = 30.0) -> tuple[str, Record]:
+    def outcome(self, event_id: str, timeout: float = 30.0) -> tuple[str, ConsumedRecord]:
         """Wait for the event's outcome: ("accepted", realtime record) or ("rejected", rejection record)."""
         topics = self.topics
-        found: dict[str, Record] = {}
+        found: dict[str, ConsumedRecord] = {}
 
         def look() -> bool:
             for r in self.kafka.read(topics.topic_realtime):

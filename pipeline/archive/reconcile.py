@@ -21,6 +21,7 @@ from config.settings import Settings
 from pipeline.archive import progress
 from pipeline.archive.naming import DATASET
 from pipeline.archive.spend import held_spend
+from pipeline.cli.tables import text_table
 
 COLUMNS = ["campaign_id", "event_id", "type", "cost_micros"]
 
@@ -68,20 +69,20 @@ def hourly(table: pa.Table) -> list[dict[str, Any]]:
 
 def report(lines: list[Line], hours: list[dict[str, Any]], rows: int, events: int, behind: int) -> str:
     """What the command prints."""
-    width = max([len("campaign"), *(len(line.campaign_id) for line in lines)])
-    out = [f"{rows} archived rows, {events} distinct events"
-           + (f"; the archive is {behind} records behind tracking.batch (not archived yet)" if behind else ""),
-           "", f"{'campaign':<{width}}  {'archived micros':>16}  {'held micros':>16}  {'difference':>12}"]
-    for line in lines:
-        verdict = "" if line.equal else "  MISMATCH"
-        out.append(f"{line.campaign_id:<{width}}  {line.archived_micros:>16}  {line.held_micros:>16}  "
-                   f"{line.archived_micros - line.held_micros:>12}{verdict}")
+    spend = text_table(("campaign", "archived micros", "held micros", "difference"), [
+        (line.campaign_id, line.archived_micros, line.held_micros, line.archived_micros - line.held_micros,
+         "" if line.equal else "MISMATCH")
+        for line in lines
+    ], align="<>>>")
+    per_hour = text_table(("hour (UTC)", "campaign", "type", "rows"), [
+        (f"{h['dt']} {h['hour']:02d}:00", h["campaign_id"], h["type"], h["rows"]) for h in hours
+    ], align="<<<>")
     mismatches = sum(not line.equal for line in lines)
-    out += ["", f"{len(lines)} campaigns, {mismatches} mismatch{'es' * (mismatches != 1)}", "",
-            f"{'hour (UTC)':<16}  {'campaign':<{width}}  {'type':<10}  {'rows':>8}"]
-    out += [f"{h['dt']} {h['hour']:02d}:00  {h['campaign_id']:<{width}}  {h['type']:<10}  {h['rows']:>8}"
-            for h in hours]
-    return "\n".join(out)
+    return "\n".join([
+        f"{rows} archived rows, {events} distinct events"
+        + (f"; the archive is {behind} records behind tracking.batch (not archived yet)" if behind else ""),
+        "", spend, "", f"{len(lines)} campaigns, {mismatches} mismatch{'es' * (mismatches != 1)}", "", per_hour,
+    ])
 
 
 def run(settings: Settings, out: Path) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from config.settings import Settings
-from pipeline.bench.mix import Record
+from pipeline.bench.mix import BenchRecord
 from pipeline.kafka import clients, offsets
 
 FETCH = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20, "fetch_max_wait_ms": 100}
@@ -26,7 +26,7 @@ def tracking_group(settings: Settings) -> str:
     return settings.tracking_group
 
 
-def out(record: Record) -> Out:
+def out(record: BenchRecord) -> Out:
     return record.partition, record.key, record.value, record.headers
 
 

@@ -34,7 +34,7 @@ class Shares:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Record:
+class BenchRecord:
     """One record for ``tracking.raw``: where it goes, and the oracle event it carries."""
 
     sent: oracle.Sent
@@ -55,12 +55,13 @@ def home(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def mix(run: str, updates: list[dict[str, Any]], seed: int, shares: Shares, settings: Settings) -> Iterator[Record]:
+def mix(run: str, updates: list[dict[str, Any]], seed: int, shares: Shares,
+        settings: Settings) -> Iterator[BenchRecord]:
     """Endless numbered records over the core data ``updates``; a seed repeats them (up to timestamps)."""
     rng = random.Random(seed ^ 0x5EED)
     n = settings.partitions
     events = oracle.traffic(run, updates, seed, shares.invalid, settings)
-    recent: deque[Record] = deque(maxlen=RECENT)
+    recent: deque[BenchRecord] = deque(maxlen=RECENT)
     routes: OrderedDict[bytes, tuple[bytes | None, int]] = OrderedDict()  # value -> (key, partition) of a re-route
     # the generator's own share of duplicates, counted in the invalid share
     extra = max(shares.duplicates - shares.invalid / len(INVALID), 0.0)
@@ -69,14 +70,14 @@ def mix(run: str, updates: list[dict[str, Any]], seed: int, shares: Shares, sett
         if recent and rng.random() < extra:
             original = rng.choice(recent)
             copy = dataclasses.replace(original.sent.item, expected=Reason.DUPLICATE.value)
-            yield Record(oracle.Sent(run, seq, copy), original.key, original.partition)
+            yield BenchRecord(oracle.Sent(run, seq, copy), original.key, original.partition)
             seq += 1
         sent = dataclasses.replace(generated, seq=seq)
         seq += 1
         item = sent.item
         if item.value in routes:  # the generator repeated a re-routed event: send it the same way
             key, partition = routes[item.value]
-            yield Record(sent, key, partition)
+            yield BenchRecord(sent, key, partition)
         elif item.expected == ACCEPTED and item.key is not None and rng.random() < shares.rerouted:
             right = home(item.key, n)
             partition = (right + rng.randrange(1, n)) % n if n > 1 else right
@@ -84,13 +85,13 @@ def mix(run: str, updates: list[dict[str, Any]], seed: int, shares: Shares, sett
             routes[item.value] = (key, partition)
             if len(routes) > RECENT * 4:
                 routes.popitem(last=False)
-            yield _remember(recent, Record(sent, key, partition))
+            yield _remember(recent, BenchRecord(sent, key, partition))
         else:
-            record = Record(sent, item.key, home(item.key, n) if item.key is not None else rng.randrange(n))
+            record = BenchRecord(sent, item.key, home(item.key, n) if item.key is not None else rng.randrange(n))
             yield _remember(recent, record) if item.expected == ACCEPTED else record
 
 
-def _remember(recent: deque[Record], record: Record) -> Record:
+def _remember(recent: deque[BenchRecord], record: BenchRecord) -> BenchRecord:
     recent.append(record)
     return record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.bench import stats
+from pipeline.cli.tables import text_table
 
 # Every figure of a complete report; a phase that was skipped or failed leaves its figures null.
 KEYS = ("ratio", "events", "runs", "bare_events_per_s", "worker_events_per_s", "worker_first_to_last_events_per_s",
@@ -82,5 +83,4 @@ def table(figures: dict[str, Any]) -> str:
     oracle = figures.get("oracle") or {}
     problems = "; ".join(p.splitlines()[0] for p in oracle.get("problems", [])[:3])
     rows.append(("oracle", "passed" if oracle.get("passed") else f"FAILED: {problems}"))
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return text_table(None, rows)

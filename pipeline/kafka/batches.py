@@ -15,11 +15,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 
 Headers = Sequence[tuple[str, bytes]]
-Record = tuple[bytes | None, bytes | None, Headers]  # key, value, headers
+OutputRecord = tuple[bytes | None, bytes | None, Headers]  # key, value, headers of a record to send
 Ack = tuple[asyncio.Future, int]  # a record batch's future, and how many records it holds
 
 
-async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[Record],
+async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[OutputRecord],
                        max_record_bytes: int) -> list[Ack]:
     """``records`` as record batches to one partition: one, unless they outgrow a batch."""
     acks = []

@@ -5,7 +5,7 @@ one, not the offset after the last record, so a reader that stops at the reporte
 of the last batch. A fetch response carries the true high watermark: every end is confirmed by
 fetching at the reported end minus one. On Apache Kafka the two agree and this costs one fetch per
 partition. An end that no fetch confirms in time is an error naming the partition, never the short
-reported one.
+reported one (docs/decisions/0001-confirmed-end-offsets.md).
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer
 
-from pipeline.kafka.batches import Ack, Record, send_records
+from pipeline.kafka.batches import Ack, OutputRecord, send_records
 
 Destination = tuple[str, int]  # topic, partition
-Parcel = Mapping[Destination, Sequence[Record]]
+Parcel = Mapping[Destination, Sequence[OutputRecord]]
 
 
 class Delivery:
@@ -103,7 +103,7 @@ class Outbox:
                     delivery.handed.set_result(None)
 
     async def _send(self, deliveries: list[Delivery]) -> None:
-        merged: dict[Destination, list[Record]] = {}
+        merged: dict[Destination, list[OutputRecord]] = {}
         ends: dict[Destination, list[tuple[Delivery, int]]] = {}
         for delivery in deliveries:
             for destination, records in delivery.parcel.items():

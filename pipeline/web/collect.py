@@ -16,8 +16,8 @@ import orjson
 
 from pipeline.enrich import RECEIVED_AT
 
-#: A raw-event record: (key = campaign_id bytes or None, value = the event's JSON bytes).
-Record = tuple[bytes | None, bytes]
+#: A raw-event record an ingest request writes: (key = campaign_id bytes or None, value = the event's JSON bytes).
+IngestRecord = tuple[bytes | None, bytes]
 
 #: A 1x1 transparent GIF89a (43 bytes): palette black/white, graphic control extension marks index 0 transparent.
 GIF = (
@@ -49,7 +49,7 @@ class Refused:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Limits:
+class IngestLimits:
     max_body_bytes: int
     max_batch: int
     max_event_bytes: int
@@ -86,7 +86,7 @@ def pixel_event(
     return event
 
 
-def pixel_record(event: dict[str, Any], max_event_bytes: int) -> Record | Refused:
+def pixel_record(event: dict[str, Any], max_event_bytes: int) -> IngestRecord | Refused:
     try:
         value = orjson.dumps(event)
     except orjson.JSONEncodeError:
@@ -120,7 +120,7 @@ def is_ndjson(content_type: str, body: bytes) -> bool:
     return False
 
 
-def batch_records(body: bytes, ndjson: bool, limits: Limits) -> list[Record] | Refused:
+def batch_records(body: bytes, ndjson: bool, limits: IngestLimits) -> list[IngestRecord] | Refused:
     """The records of a POST body: each non-empty line (or the whole body) as its own bytes, keyed by campaign."""
     if len(body) > limits.max_body_bytes:
         return Refused(Refusal.BODY_TOO_LARGE, f"the body is over the limit of {limits.max_body_bytes} bytes")

@@ -21,12 +21,13 @@ from pipeline.app import app, settings
 from pipeline.tracing import forwarded_traceparent, known_trace_id
 from pipeline.web.admission import Admission
 from pipeline.web.collect import (
-    GIF, Limits, Record, Refusal, Refused, batch_records, ingest_headers, is_ndjson, pixel_event, pixel_record,
+    GIF, IngestLimits, IngestRecord, Refusal, Refused, batch_records, ingest_headers, is_ndjson, pixel_event,
+    pixel_record,
 )
 
 log = logging.getLogger(__name__)
 
-LIMITS = Limits(settings.ingest_max_body_bytes, settings.ingest_max_batch, settings.max_event_bytes)
+LIMITS = IngestLimits(settings.ingest_max_body_bytes, settings.ingest_max_batch, settings.max_event_bytes)
 RETRY_AFTER_S = "1"
 WARN_EVERY_S = 10.0
 
@@ -62,7 +63,7 @@ class Warnings:
 throttled = Warnings()
 
 
-async def write(records: Sequence[Record], headers: list[tuple[str, bytes]]) -> list[int]:
+async def write(records: Sequence[IngestRecord], headers: list[tuple[str, bytes]]) -> list[int]:
     """Write ``records`` to the raw topic; return the indexes of those the broker did not acknowledge in time.
 
     Nothing here cancels a send: a record handed to the producer may still be written after the

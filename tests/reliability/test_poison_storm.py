@@ -28,12 +28,13 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from hypothesis import strategies as st
 
 from pipeline import oracle
+from pipeline.cli.tables import text_table
 from pipeline.events import EVENT_TYPES, MAX_EVENT_ID_CHARS, OPTIONAL_STRINGS, REQUIRED_IDS
 from pipeline.generator import SAMPLE_CORE_DATA
 from pipeline.loader import publish_updates, read_updates
 from pipeline.snapshot import Snapshot
 from tests import factories
-from tests.harness import Record
+from tests.harness import ConsumedRecord
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -327,15 +328,15 @@ async def send_keyless_tombstone(settings, partition: int, headers: list[tuple[s
         await producer.stop()
 
 
-def by_seq(records: list[Record]) -> dict[int, list[Record]]:
-    found: dict[int, list[Record]] = {}
+def by_seq(records: list[ConsumedRecord]) -> dict[int, list[ConsumedRecord]]:
+    found: dict[int, list[ConsumedRecord]] = {}
     for r in records:
         if SEQ in r.headers:
             found.setdefault(int(r.headers[SEQ]), []).append(r)
     return found
 
 
-def dlq_problems(record: Record, poison: Poison, meta: Any, key: bytes | None, started: int) -> list[str]:
+def dlq_problems(record: ConsumedRecord, poison: Poison, meta: Any, key: bytes | None, started: int) -> list[str]:
     h = record.headers
     problems = []
     if record.value != poison.value:
@@ -357,8 +358,6 @@ def dlq_problems(record: Record, poison: Poison, meta: Any, key: bytes | None, s
 
 
 def summary_table(summary: Counter[tuple[str, str]], sending: float, drained: float) -> str:
-    rows = [("kind", "outcome", "records")] + [(k, o, str(n)) for (k, o), n in sorted(summary.items())]
-    rows.append(("all", "", str(sum(summary.values()))))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
-    return "\n".join([*lines, f"sent in {sending:.1f} s, drained {drained:.1f} s after the first send"])
+    rows = [(k, o, n) for (k, o), n in sorted(summary.items())] + [("all", "", sum(summary.values()))]
+    table = text_table(("kind", "outcome", "records"), rows)
+    return f"{table}\nsent in {sending:.1f} s, drained {drained:.1f} s after the first send"
