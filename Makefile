@@ -17,8 +17,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m pipeline demo
 
+# Two test processes, whole modules each (their broker and workers are module fixtures): most of the
+# suite waits on workers, rebalances and stalls rather than computing.
 test: $(STAMP) chromium compose
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The web page tests drive Debian's chromium through Playwright (its own browser download cannot work here).
 chromium:
