@@ -3,11 +3,13 @@
 Starts its own embedded broker and workers (private ports and data dirs), streams oracle
 traffic for ``--duration`` seconds, kills a random worker with SIGKILL at random intervals and
 restarts it, then waits for the group to drain and prints the verdict. Exit code 1 when any event
-is missing or classified wrongly.
+is missing or classified wrongly. Every ``REPORT_EVERY_S`` it prints the tracking group's lag per
+partition and the broker's CPU seconds, so a partition that falls behind shows while it happens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 import shutil
@@ -17,9 +19,13 @@ from pathlib import Path
 
 from config.settings import Settings
 from pipeline.admin import ensure_topics_sync
+from pipeline.bench.procs import cpu_seconds
 from pipeline.broker import EmbeddedBroker
+from pipeline.kafka import offsets
 from pipeline.oracle_stream import Stream
 from pipeline.workers import Worker, worker_env
+
+REPORT_EVERY_S = 60.0
 
 
 def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed: int, keep: bool) -> int:
@@ -41,6 +47,7 @@ def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed:
             kills = 0
             started = time.monotonic()
             next_kill = started + rng.expovariate(1 / kill_every_s)
+            next_report = started + REPORT_EVERY_S
             while stream.produced < stream.count and time.monotonic() - started < duration_s * 2 + 300:
                 if time.monotonic() >= next_kill:
                     n = rng.randrange(len(pool))
@@ -51,6 +58,9 @@ def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed:
                     print(f"  {time.monotonic() - started:7.1f} s  killed and restarted worker {n} "
                           f"({stream.produced} events produced)", flush=True)
                     next_kill = time.monotonic() + rng.expovariate(1 / kill_every_s)
+                if time.monotonic() >= next_report:
+                    next_report += REPORT_EVERY_S
+                    print(f"  {time.monotonic() - started:7.1f} s  {_progress(settings, broker)}", flush=True)
                 time.sleep(0.2)
             stream.join(timeout=600)
             report = stream.verdict(drain_timeout=300)
@@ -64,3 +74,13 @@ def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed:
         shutil.rmtree(home, ignore_errors=True)
     total = report.total
     return 0 if total.missing == 0 and total.wrong == 0 and not report.problems else 1
+
+
+def _progress(settings: Settings, broker: EmbeddedBroker) -> str:
+    """The tracking group's lag per partition and the broker's CPU so far, in one line."""
+    try:
+        lag = asyncio.run(offsets.lag(settings, settings.tracking_group, settings.topic_raw))
+    except Exception as exc:  # the report is for reading along: a broker hiccup is no reason to stop
+        return f"lag unknown ({type(exc).__name__}: {exc})"
+    cpu = cpu_seconds(broker.process.pid) if broker.process is not None else float("nan")
+    return f"lag {lag or 'none'}; broker CPU {cpu:.0f} s"

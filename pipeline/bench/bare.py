@@ -41,7 +41,8 @@ async def loop(settings: Settings, source: str, target: str, count: int | None =
     consumer = clients.consumer(settings, group_id=f"bench-baseline-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
                                 auto_offset_reset="earliest",
                                 **{**kafka.FETCH, **({} if stop is None else {"fetch_max_wait_ms": LIVE_FETCH_MAX_WAIT_MS})})
-    consumer.subscribe([source], listener=_Announce())
+    # Only the process of the latency phase announces its assignment: the paced traffic waits for it.
+    consumer.subscribe([source], **({} if stop is None else {"listener": _Announce()}))
     producer = clients.producer(settings, linger_ms=5, max_batch_size=1 << 18)
     await producer.start()
     await consumer.start()
