@@ -20,10 +20,10 @@ from faust.exceptions import AlreadyConfiguredWarning
 from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline import logs
-from pipeline.admin import check_brokers, ensure_topics
-from pipeline.recovery import TableManager
-from pipeline.transport import Transport
+from pipeline.runtime import logs
+from pipeline.kafka.admin import check_brokers, ensure_topics
+from pipeline.kafka.recovery import TableManager
+from pipeline.kafka.transport import Transport
 from pipeline.web.server import Web
 
 settings = get_settings()
@@ -80,7 +80,7 @@ app = AdtrackApp(
     producer_max_request_size=DLQ_MAX_BYTES,
     broker_credentials=faust_credentials(settings),
     table_standby_replicas=0,
-    # Seeks stream partitions before resuming them after a rebalance (pipeline/recovery.py).
+    # Seeks stream partitions before resuming them after a rebalance (pipeline/kafka/recovery.py).
     TableManager=TableManager,
     logging_config=logs.logging_config(settings.log_format),
 )

@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 
 from config.settings import Settings
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from tests import factories
 from tests.harness import Kafka, unique, wait_until
 from tests.reliability.test_broker_stall import ride_out

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaProducer
 
-from pipeline import processes
+from pipeline.sim import processes
 from pipeline.archive import resume
 from pipeline.archive.naming import FileName
 from tests import factories

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from pipeline.archive.schema import COLUMNS, SCHEMA, Garbage, to_row, to_table
-from pipeline.enrich import enrich
-from pipeline.rules import Accepted
+from pipeline.domain.enrich import enrich
+from pipeline.domain.rules import Accepted
 from tests import factories
 
 TS = 1_764_590_400_000  # 2025-12-01T12:00:00Z

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline import subscriptions
-from pipeline.backoffice import (
+from pipeline.domain import subscriptions
+from pipeline.cli.backoffice import (
     current_subscriptions,
     delivered_counts,
     describe,
@@ -22,7 +22,7 @@ from pipeline.backoffice import (
     subscription_rows,
     timestamp,
 )
-from pipeline.errors import SchemaError
+from pipeline.domain.errors import SchemaError
 from tests import factories
 
 AT = 1_795_314_600_123  # 2026-11-22T02:30:00.123Z

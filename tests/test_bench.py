@@ -11,14 +11,14 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from pipeline import bench, oracle
-from pipeline.bench import report, restore, stats
-from pipeline.bench.mix import Shares, home, mix
-from pipeline.bench.verify import Account, Outputs, slim, verdict
-from pipeline.generator import SAMPLE_CORE_DATA
-from pipeline.loader import read_updates
-from pipeline.pricing import cost_micros, from_micros
-from pipeline.snapshot import Snapshot
+from pipeline.sim import bench, oracle
+from pipeline.sim.bench import report, restore, stats
+from pipeline.sim.bench.mix import Shares, home, mix
+from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
+from pipeline.sim.generator import SAMPLE_CORE_DATA
+from pipeline.cli.loader import read_updates
+from pipeline.domain.pricing import cost_micros, from_micros
+from pipeline.sim.snapshot import Snapshot
 
 SETTINGS = Settings()
 UPDATES = read_updates(SAMPLE_CORE_DATA)

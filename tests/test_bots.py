@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import bots
-from pipeline.bots import is_bot
+from pipeline.domain import bots
+from pipeline.domain.bots import is_bot
 from tests import factories
 
 

@@ -10,8 +10,8 @@ import sys
 import pytest
 from kafka import KafkaProducer
 
-from pipeline import processes
-from pipeline.broker import free_port
+from pipeline.sim import processes
+from pipeline.kafka.broker import free_port
 from tests.harness import ROOT
 
 pytestmark = pytest.mark.integration

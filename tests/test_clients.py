@@ -11,7 +11,7 @@ import pytest
 
 from config.clients import aiokafka_options, faust_credentials, kafka_python_options
 from config.settings import Settings
-from pipeline.errors import ConfigError
+from pipeline.domain.errors import ConfigError
 
 CA = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from pipeline import collector
+from pipeline.runtime import collector
 
 
 def test_tune_raises_only_the_young_threshold() -> None:

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from config.settings import FIELDS, Settings
-from pipeline.__main__ import build_parser
+from pipeline.cli.main import build_parser
 from tests.harness import ROOT
 
 DOCKER = ROOT / "docker"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import control
-from pipeline.control import BARRIER, CONTROL_HEADER, EVENT, SIGNATURE_HEADER, Barrier, Forged, classify
+from pipeline.domain import control
+from pipeline.domain.control import BARRIER, CONTROL_HEADER, EVENT, SIGNATURE_HEADER, Barrier, Forged, classify
 
 KEY = control.signing_key("s3cret")
 VERSIONS = (("campaign", "cmp-1", 4), ("budget", "cmp-1", 2))

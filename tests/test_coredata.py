@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline.coredata import (
+from pipeline.domain.coredata import (
     ENTITIES,
     SCHEMAS,
     Update,
@@ -20,7 +20,7 @@ from pipeline.coredata import (
     notification,
     parse_update,
 )
-from pipeline.errors import MalformedError, SchemaError
+from pipeline.domain.errors import MalformedError, SchemaError
 from tests import factories
 
 NOW = 1_767_225_600_000

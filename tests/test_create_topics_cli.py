@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 
 from config.settings import Settings
 from config.topics import topic_specs
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from tests.harness import ROOT, unique
 
 pytestmark = pytest.mark.integration

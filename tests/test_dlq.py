@@ -11,7 +11,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.dlq import RECORD_OVERHEAD, dead_letter_record, dlq_headers, fit_dead_letter, record_limit, record_size
+from pipeline.domain.dlq import RECORD_OVERHEAD, dead_letter_record, dlq_headers, fit_dead_letter, record_limit, record_size
 
 WHERE: dict[str, Any] = {"topic": "tracking.raw", "partition": 3, "offset": 1234, "stage": "decode", "at": 1767225600000}
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.enrich import enrich, received_at
-from pipeline.rules import Accepted
+from pipeline.domain.enrich import enrich, received_at
+from pipeline.domain.rules import Accepted
 from tests import factories
 
 NOW = 1_767_225_600_000

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline.errors import MalformedError, OversizedError, PoisonError, SchemaError
-from pipeline.events import MAX_EVENT_ID_CHARS, MAX_ID_CHARS, decode_event, peek_event_id
+from pipeline.domain.errors import MalformedError, OversizedError, PoisonError, SchemaError
+from pipeline.domain.events import MAX_EVENT_ID_CHARS, MAX_ID_CHARS, decode_event, peek_event_id
 from tests import factories
 
 LIMIT = 65536

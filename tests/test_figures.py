@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
-from pipeline.timeline import MINUTES
+from pipeline.runtime.timeline import MINUTES
 from pipeline.web import figures
 
 SVG = "{http://www.w3.org/2000/svg}"

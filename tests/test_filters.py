@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.errors import FilterPolicyError
-from pipeline.filters import FilterPolicy, compile_policy
+from pipeline.domain.errors import FilterPolicyError
+from pipeline.domain.filters import FilterPolicy, compile_policy
 from tests.factories import campaign_data
 
 

@@ -16,15 +16,15 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from pipeline.bots import is_bot
-from pipeline.errors import PoisonError
-from pipeline.events import decode_event
-from pipeline.generator import BUCKETS, INVALID, SAMPLE_CORE_DATA, Generated, NoTrafficError, generate
-from pipeline.loader import read_updates
-from pipeline.pricing import to_micros
-from pipeline.rules import Accepted, Limits, Lookups, Reason, evaluate
-from pipeline.tracing import trace_id
-from pipeline.traffic import BROWSERS
+from pipeline.domain.bots import is_bot
+from pipeline.domain.errors import PoisonError
+from pipeline.domain.events import decode_event
+from pipeline.sim.generator import BUCKETS, INVALID, SAMPLE_CORE_DATA, Generated, NoTrafficError, generate
+from pipeline.cli.loader import read_updates
+from pipeline.domain.pricing import to_micros
+from pipeline.domain.rules import Accepted, Limits, Lookups, Reason, evaluate
+from pipeline.domain.tracing import trace_id
+from pipeline.sim.traffic import BROWSERS
 from tests import factories
 
 NOW = 1_780_000_000_000  # 2026-05-28: inside the flights of the sample's active campaigns

@@ -13,7 +13,7 @@ import re
 import orjson
 import pytest
 
-from pipeline import control
+from pipeline.domain import control
 from pipeline.kafka.partitioning import home_partition
 from tests import factories
 from tests.harness import Kafka, ConsumedRecord, Worker, call, unique

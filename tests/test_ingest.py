@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.web.collect import GIF
 from tests import factories
 from tests.harness import Kafka, ConsumedRecord, Worker, call, unique, wait_until

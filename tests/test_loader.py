@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline.coredata import ENTITIES, parse_update
-from pipeline.errors import CoreDataFileError
-from pipeline.loader import read_updates
+from pipeline.domain.coredata import ENTITIES, parse_update
+from pipeline.domain.errors import CoreDataFileError
+from pipeline.cli.loader import read_updates
 from tests import factories
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"

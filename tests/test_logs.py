@@ -9,8 +9,8 @@ import logging.config
 import orjson
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.logs import JsonFormatter, logging_config
+from pipeline.domain.errors import ConfigError
+from pipeline.runtime.logs import JsonFormatter, logging_config
 
 
 def logged(*args: object, **kwargs: object) -> dict:

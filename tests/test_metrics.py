@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline import metrics
+from pipeline.runtime import metrics
 
 
 def value(name: str, **labels: str) -> float:

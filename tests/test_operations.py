@@ -14,7 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from config.settings import Settings
 from config.topics import topic_specs
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from tests import factories
 from tests.harness import Answer, Kafka, Worker, call, unique, wait_until
 from tests.scrape import caught_up, scrape, total

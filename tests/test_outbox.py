@@ -11,7 +11,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import TopicSpec
-from pipeline.admin import ensure_topics
+from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.batches import last_offset
 from pipeline.kafka.outbox import Outbox, ack_of
 from tests.harness import Kafka, unique

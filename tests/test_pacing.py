@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.pacing import TokenBucket
+from pipeline.sim.pacing import TokenBucket
 
 
 class FakeTime:

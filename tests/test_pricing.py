@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.pricing import MICROS, cost_micros, from_micros, to_micros
-from pipeline.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.domain.pricing import MICROS, cost_micros, from_micros, to_micros
+from pipeline.domain.rules import Accepted, Limits, Lookups, evaluate
 from tests import factories
 
 NOW = 1_767_225_600_000

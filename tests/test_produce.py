@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.produce import problem, summary
+from pipeline.sim.produce import problem, summary
 
 
 def test_the_summary_lists_non_empty_buckets_in_rule_order_then_the_dlq() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.rules import Accepted, Limits, Lookups, Reason, Rejection, evaluate
+from pipeline.domain.rules import Accepted, Limits, Lookups, Reason, Rejection, evaluate
 from tests import factories
 
 NOW = 1_767_225_600_000

@@ -18,7 +18,7 @@ import re
 import orjson
 import pytest
 
-from pipeline import control
+from pipeline.domain import control
 from tests import factories
 from tests.harness import Kafka, Worker, answer_on, call, closed_by_server, connect, unique, wait_until
 from tests.scrape import caught_up

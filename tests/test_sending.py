@@ -10,7 +10,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError, NotLeaderForPartitionError
 from faust.exceptions import ProducerSendError
 
-from pipeline.errors import DeadLetterError, SendError
+from pipeline.domain.errors import DeadLetterError, SendError
 from pipeline.kafka.retry import Backoff
 from pipeline.kafka.sending import kafka_error, send_all
 

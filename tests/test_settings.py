@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from config.settings import FIELDS, Settings, get_settings
-from pipeline.errors import ConfigError
+from pipeline.domain.errors import ConfigError
 
 
 

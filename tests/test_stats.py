@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.stats import Stats
+from pipeline.runtime.stats import Stats
 
 
 class Clock:

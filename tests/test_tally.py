@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.tally import Place, Report, Tally
+from pipeline.runtime.tally import Place, Report, Tally
 from tests.test_stats import Clock
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.timeline import MINUTES, OUTCOMES, Timeline, minute_of, series
+from pipeline.runtime.timeline import MINUTES, OUTCOMES, Timeline, minute_of, series
 
 
 class Clock:

@@ -6,7 +6,7 @@ from config.settings import Settings
 import pytest
 
 from config.topics import durability, topic_specs
-from pipeline.topiccheck import Found, create_failures, misfits, refusal, replication_refusal
+from pipeline.kafka.topiccheck import Found, create_failures, misfits, refusal, replication_refusal
 
 BOOTSTRAP = "kafka-1:9092"
 SETTINGS = Settings()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.tracing import forwarded_traceparent, known_trace_id, trace_id, valid_trace_id
+from pipeline.domain.tracing import forwarded_traceparent, known_trace_id, trace_id, valid_trace_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01".encode()

@@ -12,9 +12,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from config.topics import TopicSpec
-from pipeline.admin import ensure_topics
-from pipeline.bench import kafka as bench_kafka
-from pipeline.errors import EndOffsetError
+from pipeline.kafka.admin import ensure_topics
+from pipeline.sim.bench import kafka as bench_kafka
+from pipeline.domain.errors import EndOffsetError
 from pipeline.kafka import offsets
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import pytest
 from aiokafka.partitioner import murmur2
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from pipeline.timeline import series
+from pipeline.runtime.timeline import series
 from pipeline.web.charts import BOTTOM, HEIGHT
 from tests import factories
 from tests.harness import Worker, tracking_assignments, unique, wait_until
