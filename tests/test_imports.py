@@ -1,5 +1,6 @@
-"""The import rules of pyproject.toml's [tool.importlinter] contracts hold (``lint-imports``), and the domain
-logic imports no Faust or Kafka client, not even one that lint-imports does not follow (third-party packages)."""
+"""The import rules of pyproject.toml's [tool.importlinter] contracts hold (``lint-imports``), no module of ours
+imports itself back (no circles), and the domain logic imports no Faust or Kafka client (third-party packages,
+which lint-imports does not follow)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "pipeline" / "domain"
@@ -44,3 +47,27 @@ def test_no_domain_module_imports_faust_or_a_kafka_client() -> None:
         str(path.relative_to(ROOT)): sorted(imported_packages(path.read_text()) & STREAM_LAYER) for path in modules
     }
     assert {path: names for path, names in offending.items() if names} == {}
+
+
+def import_circles(graph: grimp.ImportGraph) -> set[tuple[str, str]]:
+    """Every direct import ``(importer, imported)`` whose imported module leads back to the importer."""
+    return {
+        (importer, imported)
+        for importer in graph.modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if graph.chain_exists(importer=imported, imported=importer)
+    }
+
+
+def test_import_circles_finds_a_circle_of_three() -> None:
+    graph = grimp.ImportGraph()
+    for importer, imported in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]:
+        graph.add_import(importer=importer, imported=imported)
+    assert import_circles(graph) == {("a", "b"), ("b", "c"), ("c", "a")}
+
+
+def test_no_module_of_ours_imports_itself_back() -> None:
+    # Not even through the Faust app: Faust's autodiscover registers the agents, tables and pages on it.
+    graph = grimp.build_graph("config", "pipeline", "agents", "tables", cache_dir=None)
+    assert "pipeline.app" in graph.modules and "agents.tracking" in graph.modules
+    assert import_circles(graph) == set()

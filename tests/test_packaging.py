@@ -69,8 +69,8 @@ def test_the_wheel_holds_every_package_and_static_file_and_runs_installed(
     assert helped.returncode == 0, helped.stderr
     assert "load-core-data" in helped.stdout
     # The worker's modules and the pages' files come from the installed copy, not from the checkout.
-    # pipeline.app imports every agent, table and page of a worker.
-    found = run("-c", "import pathlib, pipeline.app, pipeline.sim.bench.command; "
+    # Discovery imports every agent, table and page of a worker, as the faust command does.
+    found = run("-c", "import pathlib, pipeline.app, pipeline.sim.bench.command; pipeline.app.app.discover(); "
                       "print(pathlib.Path(pipeline.web.render.__file__).parent)")
     assert found.returncode == 0, found.stderr
     web = Path(found.stdout.strip())
