@@ -7,21 +7,17 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline.domain import subscriptions
-from pipeline.cli.backoffice import (
+from pipeline.cli.backoffice import is_notification, merge, next_version, parse_fields, parse_value
+from pipeline.cli.records import latest
+from pipeline.cli.subscribers import (
     current_subscriptions,
     delivered_counts,
     describe,
     describe_value,
-    is_notification,
-    latest,
-    merge,
-    next_version,
-    parse_fields,
-    parse_value,
     subscription_rows,
     timestamp,
 )
+from pipeline.domain import subscriptions
 from pipeline.domain.errors import SchemaError
 from tests import factories
 
