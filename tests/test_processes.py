@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.sim import processes
 from pipeline.sim.workers import Worker
+from tests.harness import ROOT
 
 IGNORES_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
 
@@ -58,3 +59,8 @@ def test_a_worker_is_running_from_its_start_until_it_exits_or_is_stopped(tmp_pat
     worker.process = spawn("print('up', flush=True)")
     worker.process.wait(timeout=10)
     assert not worker.running()  # exited on its own
+
+
+def test_a_worker_runs_in_the_checkout_unless_told_otherwise(tmp_path: Path) -> None:
+    worker = Worker({}, tmp_path / "data", tmp_path / "worker.log")
+    assert worker.cwd == ROOT and (worker.cwd / "pyproject.toml").is_file()

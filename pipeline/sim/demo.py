@@ -24,9 +24,8 @@ from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.domain.errors import WorkerError
 from pipeline.kafka import clients
 from pipeline.cli.loader import publish_updates, read_updates
-from pipeline.sim.workers import Worker, worker_env
-
-SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"
+from pipeline.sim.generator import SAMPLE_CORE_DATA as SAMPLE
+from pipeline.sim.workers import ROOT, Worker, worker_env
 
 
 def _answers(bootstrap: str) -> bool:
@@ -61,7 +60,7 @@ class Counter:
 
 
 def run(settings: Settings, rate: float) -> int:
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     logs = root / "data" / "demo"
     shutil.rmtree(logs, ignore_errors=True)  # the embedded broker forgets everything: so must the tables
     logs.mkdir(parents=True)

@@ -15,7 +15,8 @@ from pipeline.sim import processes
 from pipeline.kafka.broker import free_port
 from pipeline.domain.errors import WorkerError
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The checkout (pipeline/sim/ is two levels down): where a worker runs unless told otherwise.
+ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = b"[^Worker]: Ready"
 
 
