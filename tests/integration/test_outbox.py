@@ -13,18 +13,10 @@ from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.batches import last_offset
-from pipeline.kafka.outbox import Outbox, ack_of
+from pipeline.kafka.outbox import Outbox
 from tests.harness import Kafka, unique
 
 LIMIT = 100_000
-
-
-def test_ack_of_finds_the_record_batch_and_the_place_in_it() -> None:
-    first, second = object(), object()
-    acks = [(first, 3), (second, 2)]
-    assert [ack_of(acks, i) for i in range(5)] == [(first, 1), (first, 2), (first, 3), (second, 1), (second, 2)]
-    with pytest.raises(IndexError):
-        ack_of(acks, 5)
 
 
 def parcel(topic: str, *values: str, partition: int = 0) -> dict:

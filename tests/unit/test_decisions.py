@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DECISIONS = ROOT / "docs" / "decisions"
 NAMED = re.compile(r"docs/decisions/[\w.-]+\.md")
 

@@ -13,8 +13,8 @@ import pytest
 
 from config.settings import Settings
 from pipeline.kafka import clients
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENT_CLASSES = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "AIOKafkaClient",
                   "KafkaConsumer", "KafkaProducer", "KafkaAdminClient", "KafkaClient"}
 FACTORY = "pipeline/kafka/clients.py"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.runtime.tally import Place, Report, Tally
-from tests.test_stats import Clock
+from tests.unit.test_stats import Clock
 
 
 def texts(reports: list[Report]) -> list[str]:

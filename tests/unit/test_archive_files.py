@@ -12,7 +12,7 @@ import pytest
 from pipeline.archive import resume, writer
 from pipeline.archive.naming import FileName, folder, hour_of, is_temp, parse_folder, temp_partition
 from pipeline.archive.schema import to_row, to_table
-from tests.test_archive_schema import TS, enriched
+from tests.unit.test_archive_schema import TS, enriched
 
 HOUR = 3_600_000
 

@@ -12,8 +12,9 @@ from pipeline.domain.coredata import ENTITIES, parse_update
 from pipeline.domain.errors import CoreDataFileError
 from pipeline.cli.loader import read_updates
 from tests import factories
+from tests.harness import ROOT
 
-SAMPLE = Path(__file__).resolve().parent.parent / "config" / "coredata.sample.jsonl"
+SAMPLE = ROOT / "config" / "coredata.sample.jsonl"
 
 UPDATES = [
     factories.update("publisher", "pub-1", 1, factories.publisher_data()),

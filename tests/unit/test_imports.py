@@ -11,7 +11,8 @@ from pathlib import Path
 
 import grimp
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
+
 DOMAIN = ROOT / "pipeline" / "domain"
 #: Top-level packages the domain logic must not import: the stream framework and every Kafka client.
 STREAM_LAYER = {"faust", "mode", "aiokafka", "kafka"}
