@@ -18,8 +18,8 @@ import orjson
 
 from agents import deadletters
 from agents.deadletters import handle_or_dead_letter, located
-from pipeline.domain import control
 from pipeline.app import app, settings
+from pipeline.domain import control
 from pipeline.domain.coredata import apply, decode_update, notification
 from pipeline.domain.errors import PoisonError
 from pipeline.kafka.sending import send_all

@@ -41,13 +41,13 @@ from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import OutputRecord, last_offset
 from pipeline.kafka.outbox import Delivery, Outbox
 from pipeline.runtime import collector, metrics
+from pipeline.runtime.stats import stats
+from pipeline.runtime.timeline import timeline
 from pipeline.state import batch
 from pipeline.state.changelog import restore
 from pipeline.state.held import held
 from pipeline.state.partition import PartitionState, Sealed
 from pipeline.state.store import PartitionStore
-from pipeline.runtime.stats import stats
-from pipeline.runtime.timeline import timeline
 from tables import coredata
 
 log = logging.getLogger(__name__)

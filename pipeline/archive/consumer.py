@@ -23,12 +23,12 @@ from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline.kafka.admin import check_brokers, ensure_topics
 from pipeline.archive import resume, writer
 from pipeline.archive.naming import hour_of
 from pipeline.archive.schema import Garbage, Row, to_row, to_table
 from pipeline.domain.dlq import dead_letter_record, record_limit
 from pipeline.kafka import clients
+from pipeline.kafka.admin import check_brokers, ensure_topics
 from pipeline.runtime.tally import Tally
 
 log = logging.getLogger(__name__)

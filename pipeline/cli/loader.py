@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 
 from config.settings import Settings
-from pipeline.kafka.admin import ensure_topics_sync
 from pipeline.domain.coredata import parse_update
 from pipeline.domain.errors import CoreDataFileError, PoisonError
 from pipeline.kafka import clients
+from pipeline.kafka.admin import ensure_topics_sync
 
 
 def read_updates(path: Path) -> list[dict[str, Any]]:

@@ -13,9 +13,9 @@ from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from config.topics import TopicSpec, durability, topic_specs
+from pipeline.domain.errors import ConfigError, TopicError
 from pipeline.kafka import topiccheck
 from pipeline.kafka import clients
-from pipeline.domain.errors import ConfigError, TopicError
 
 
 async def check_brokers(settings: Settings) -> None:

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.sim import processes
 from pipeline.domain.errors import BrokerError
+from pipeline.sim import processes
 
 READY_TIMEOUT_S = 15.0
 

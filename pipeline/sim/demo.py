@@ -18,12 +18,12 @@ from pathlib import Path
 from kafka import TopicPartition
 
 from config.settings import Settings
-from pipeline.sim import processes
-from pipeline.kafka.admin import ensure_topics_sync
-from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.cli.loader import publish_updates, read_updates
 from pipeline.domain.errors import WorkerError
 from pipeline.kafka import clients
-from pipeline.cli.loader import publish_updates, read_updates
+from pipeline.kafka.admin import ensure_topics_sync
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.sim import processes
 from pipeline.sim.generator import SAMPLE_CORE_DATA as SAMPLE
 from pipeline.sim.workers import ROOT, Worker, worker_env
 

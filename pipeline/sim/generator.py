@@ -15,8 +15,8 @@ from typing import Any
 import config
 from config.settings import Settings
 from pipeline.domain.errors import PoisonError
-from pipeline.sim.invalid import MAKERS
 from pipeline.domain.rules import Reason
+from pipeline.sim.invalid import MAKERS
 from pipeline.sim.snapshot import Snapshot
 from pipeline.sim.traffic import ACCEPTED, Generated, NoTrafficError, Traffic
 

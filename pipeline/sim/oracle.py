@@ -22,10 +22,10 @@ from kafka import TopicPartition
 from config.settings import Settings
 from pipeline.cli.tables import text_table
 from pipeline.domain.errors import OracleError
-from pipeline.sim.generator import generate
+from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.kafka import clients, offsets
 from pipeline.kafka.offsets import topic_end_offsets
-from pipeline.domain.pricing import cost_micros, from_micros
+from pipeline.sim.generator import generate
 from pipeline.sim.snapshot import Snapshot
 from pipeline.sim.traffic import Generated
 

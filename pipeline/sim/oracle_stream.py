@@ -9,11 +9,11 @@ from pathlib import Path
 
 
 from config.settings import Settings
-from pipeline.sim import oracle
-from pipeline.sim.generator import SAMPLE_CORE_DATA
-from pipeline.kafka import clients
 from pipeline.cli.loader import publish_updates, read_updates
 from pipeline.domain.errors import OracleError
+from pipeline.kafka import clients
+from pipeline.sim import oracle
+from pipeline.sim.generator import SAMPLE_CORE_DATA
 from pipeline.sim.snapshot import Snapshot
 
 

@@ -19,12 +19,12 @@ from aiokafka.errors import KafkaError as AdminError
 from kafka.errors import KafkaError
 
 from config.settings import Settings
+from pipeline.cli.loader import read_updates
+from pipeline.cli.progress import ProgressBar
+from pipeline.kafka import clients
 from pipeline.kafka.admin import ensure_topics_sync
 from pipeline.sim.generator import BUCKETS, SAMPLE_CORE_DATA, generate
-from pipeline.kafka import clients
-from pipeline.cli.loader import read_updates
 from pipeline.sim.pacing import TokenBucket
-from pipeline.cli.progress import ProgressBar
 
 
 def now_ms() -> int:

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.kafka.admin import ensure_topics_sync
-from pipeline.sim.bench.procs import cpu_seconds
-from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka import offsets
+from pipeline.kafka.admin import ensure_topics_sync
+from pipeline.kafka.broker import EmbeddedBroker
+from pipeline.sim.bench.procs import cpu_seconds
 from pipeline.sim.oracle_stream import Stream
 from pipeline.sim.workers import Worker, worker_env
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.sim import processes
-from pipeline.kafka.broker import free_port
 from pipeline.domain.errors import WorkerError
+from pipeline.kafka.broker import free_port
+from pipeline.sim import processes
 
 #: The checkout (pipeline/sim/ is two levels down): where a worker runs unless told otherwise.
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,12 +21,12 @@ import orjson
 from pipeline.domain.enrich import enrich, received_at
 from pipeline.domain.errors import PoisonError
 from pipeline.domain.events import decode_event
-from pipeline.kafka.partitioning import home_partition
 from pipeline.domain.pricing import to_micros
 from pipeline.domain.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.domain.tracing import trace_id
+from pipeline.kafka.partitioning import home_partition
 from pipeline.state.partition import PartitionState
 from pipeline.state.records import NO_SPEND, AcceptedEvent, Spend
-from pipeline.domain.tracing import trace_id
 
 NO_LIMIT = 1 << 62
 _UNKNOWN = object()

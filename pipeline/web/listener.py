@@ -14,8 +14,8 @@ import logging
 import mode
 from aiohttp import web
 
-from pipeline.runtime import metrics
 from pipeline.app import app, settings
+from pipeline.runtime import metrics
 from pipeline.web import ingest
 from pipeline.web.guard import guarded_runner
 from pipeline.web.server import Handler

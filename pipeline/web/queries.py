@@ -19,9 +19,9 @@ from aiokafka import TopicPartition
 from pipeline.app import app, settings
 from pipeline.domain.coredata import ENTITIES
 from pipeline.kafka import clients
-from pipeline.state.held import held
 from pipeline.runtime.stats import stats
 from pipeline.runtime.timeline import timeline
+from pipeline.state.held import held
 from pipeline.web import models, paging
 from pipeline.web.readings import READ_ERRORS, Reading, why
 from pipeline.web.recent import Recent

@@ -15,8 +15,8 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from pipeline.runtime.metrics import coredata_updates as coredata_counts
 from pipeline.app import app
+from pipeline.runtime.metrics import coredata_updates as coredata_counts
 from pipeline.runtime.metrics import registry
 from pipeline.state.held import held
 from pipeline.web.queries import coredata_cache, lag, live_counts

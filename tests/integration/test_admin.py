@@ -10,8 +10,8 @@ import time
 import pytest
 
 from config.settings import Settings
-from pipeline.kafka.admin import check_brokers_sync
 from pipeline.domain.errors import ConfigError
+from pipeline.kafka.admin import check_brokers_sync
 from tests.harness import ROOT, Kafka, wait_until, worker_env
 
 pytestmark = pytest.mark.integration

@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaProducer
 
-from pipeline.sim import processes
 from pipeline.archive import resume
 from pipeline.archive.naming import FileName
+from pipeline.sim import processes
 from tests import factories
 from tests.harness import ROOT, call, wait_until, worker_env
 from tests.world import World

@@ -10,8 +10,8 @@ import sys
 import pytest
 from kafka import KafkaProducer
 
-from pipeline.sim import processes
 from pipeline.kafka.broker import free_port
+from pipeline.sim import processes
 from tests.harness import ROOT
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ import orjson
 import pytest
 
 from config.settings import Settings
+from pipeline.cli.loader import read_updates
 from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.sim.generator import BUCKETS, SAMPLE_CORE_DATA, generate
-from pipeline.cli.loader import read_updates
 from tests.harness import ROOT, Kafka
 
 pytestmark = pytest.mark.integration

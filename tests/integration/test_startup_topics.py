@@ -16,8 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kafka import KafkaProducer
 
 from config.settings import Settings
-from pipeline.kafka.admin import ensure_topics
 from pipeline.domain.errors import TopicError
+from pipeline.kafka.admin import ensure_topics
 from tests import factories
 from tests.harness import Kafka, unique, wait_until
 

@@ -12,10 +12,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from config.topics import TopicSpec
-from pipeline.kafka.admin import ensure_topics
-from pipeline.sim.bench import kafka as bench_kafka
 from pipeline.domain.errors import EndOffsetError
 from pipeline.kafka import offsets
+from pipeline.kafka.admin import ensure_topics
+from pipeline.sim.bench import kafka as bench_kafka
 
 pytestmark = pytest.mark.integration
 

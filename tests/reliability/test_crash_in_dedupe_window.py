@@ -32,8 +32,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from config.settings import Settings
-from pipeline.sim import oracle
 from pipeline.kafka.offsets import topic_end_offsets
+from pipeline.sim import oracle
 from tests.harness import Kafka, wait_until
 from tests.reliability.stream import Stream
 

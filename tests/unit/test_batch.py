@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline.state import batch
-from pipeline.kafka.partitioning import home_partition
 from pipeline.domain.rules import Limits
+from pipeline.kafka.partitioning import home_partition
+from pipeline.state import batch
 from pipeline.state.partition import PartitionState
 from pipeline.state.records import AcceptedEvent, Spend
 from pipeline.state.store import PartitionStore

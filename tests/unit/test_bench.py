@@ -9,13 +9,13 @@ import orjson
 import pytest
 
 from config.settings import Settings
+from pipeline.cli.loader import read_updates
+from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.sim import oracle
 from pipeline.sim.bench import report, restore, stats
 from pipeline.sim.bench.mix import Shares, home, mix
 from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
 from pipeline.sim.generator import SAMPLE_CORE_DATA
-from pipeline.cli.loader import read_updates
-from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.sim.snapshot import Snapshot
 
 SETTINGS = Settings()

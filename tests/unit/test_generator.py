@@ -16,14 +16,14 @@ import orjson
 import pytest
 
 from config.settings import Settings
+from pipeline.cli.loader import read_updates
 from pipeline.domain.bots import is_bot
 from pipeline.domain.errors import PoisonError
 from pipeline.domain.events import decode_event
-from pipeline.sim.generator import BUCKETS, INVALID, SAMPLE_CORE_DATA, Generated, NoTrafficError, generate
-from pipeline.cli.loader import read_updates
 from pipeline.domain.pricing import to_micros
 from pipeline.domain.rules import Accepted, Limits, Lookups, Reason, evaluate
 from pipeline.domain.tracing import trace_id
+from pipeline.sim.generator import BUCKETS, INVALID, SAMPLE_CORE_DATA, Generated, NoTrafficError, generate
 from pipeline.sim.traffic import BROWSERS
 from tests import factories
 

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from pipeline.cli.loader import read_updates
 from pipeline.domain.coredata import ENTITIES, parse_update
 from pipeline.domain.errors import CoreDataFileError
-from pipeline.cli.loader import read_updates
 from tests import factories
 from tests.harness import ROOT
 

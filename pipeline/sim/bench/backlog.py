@@ -16,12 +16,12 @@ from typing import Any
 
 from pipeline.domain import control
 
+from pipeline.cli.loader import publish_updates
 from pipeline.sim import oracle
 from pipeline.sim.bench import kafka
 from pipeline.sim.bench.mix import Shares, mix
 from pipeline.sim.bench.stage import Stage
 from pipeline.sim.bench.verify import slim
-from pipeline.cli.loader import publish_updates
 
 BARRIERS = 4
 

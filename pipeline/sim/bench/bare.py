@@ -18,8 +18,8 @@ import orjson
 from aiokafka import ConsumerRebalanceListener
 
 from config.settings import Settings
-from pipeline.sim.bench import kafka
 from pipeline.kafka import clients
+from pipeline.sim.bench import kafka
 
 #: Empty fetches answered after this, as the worker's tracking consumer has them (agents/tracking.py).
 LIVE_FETCH_MAX_WAIT_MS = 50

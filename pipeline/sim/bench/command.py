@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 
+from pipeline.domain.errors import WorkerError
 from pipeline.sim.bench import archiving, latency, report, restore, soak, throughput
 from pipeline.sim.bench.backlog import BARRIERS, preload
 from pipeline.sim.bench.mix import Shares
 from pipeline.sim.bench.stage import stage
 from pipeline.sim.bench.throughput import LIVE_BARRIERS
-from pipeline.domain.errors import WorkerError
 
 
 @dataclasses.dataclass(frozen=True)

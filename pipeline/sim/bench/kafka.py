@@ -14,8 +14,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from config.settings import Settings
-from pipeline.sim.bench.mix import BenchRecord
 from pipeline.kafka import clients, offsets
+from pipeline.sim.bench.mix import BenchRecord
 
 FETCH = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20, "fetch_max_wait_ms": 100}
 Out = tuple[int, bytes | None, bytes, list[tuple[str, bytes]]]  # partition, key, value, headers

@@ -23,8 +23,8 @@ import orjson
 
 from config.settings import Settings
 from config.topics import TopicSpec
-from pipeline.sim import oracle
 from pipeline.kafka.admin import ensure_topics
+from pipeline.sim import oracle
 from pipeline.sim.bench import bare, kafka, stats
 from pipeline.sim.bench.mix import Shares, mix
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready

@@ -18,9 +18,9 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 
 from config.settings import Settings
+from pipeline.domain.rules import Reason
 from pipeline.sim import oracle
 from pipeline.sim.generator import INVALID
-from pipeline.domain.rules import Reason
 from pipeline.sim.traffic import ACCEPTED
 
 RECENT = 256  # events a duplicate may repeat (as in pipeline.sim.traffic)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.sim.bench import stats
 from pipeline.cli.tables import text_table
+from pipeline.sim.bench import stats
 
 # Every figure of a complete report; a phase that was skipped or failed leaves its figures null.
 KEYS = ("ratio", "events", "runs", "bare_events_per_s", "worker_events_per_s", "worker_first_to_last_events_per_s",

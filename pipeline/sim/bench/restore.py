@@ -21,9 +21,9 @@ import orjson
 from aiokafka.admin import NewTopic
 
 from config.settings import Settings
+from pipeline.kafka import clients
 from pipeline.sim.bench import kafka
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
-from pipeline.kafka import clients
 
 RESTORED = re.compile(rb"restored tracking state of (?P<topic>\S+)\[(?P<partition>\d+)\]: "
                       rb"(?P<rows>\d+) rows in (?P<seconds>[0-9.]+) s")

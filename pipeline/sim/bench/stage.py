@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
+from pipeline.cli.loader import publish_updates, read_updates
 from pipeline.kafka.admin import ensure_topics_sync
+from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.sim.bench import kafka, procs
 from pipeline.sim.bench.mix import Shares, mix
-from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.sim.generator import SAMPLE_CORE_DATA
-from pipeline.cli.loader import publish_updates, read_updates
 from pipeline.sim.snapshot import Snapshot
 from pipeline.sim.workers import Worker, worker_env
 
