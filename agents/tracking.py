@@ -39,6 +39,7 @@ from pipeline.domain.rules import Limits
 from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import OutputRecord, last_offset
+from pipeline.kafka.fetching import CAUGHT_UP_WAIT_MS, FetchWait
 from pipeline.kafka.outbox import Delivery, Outbox
 from pipeline.runtime import collector, metrics
 from pipeline.runtime.stats import stats
@@ -103,6 +104,7 @@ class Tracking(Service):
         self.states = held.states
         self.assignor: Assignor | None = None
         self.consumer: AIOKafkaConsumer | None = None
+        self.fetch_wait: FetchWait | None = None
         self.producer: AIOKafkaProducer | None = None
         self.outbox: Outbox | None = None
         self._lock = asyncio.Lock()  # held while a batch is handled, and by the rebalance callbacks
@@ -144,6 +146,8 @@ class Tracking(Service):
             while not self.should_stop:
                 assert self.consumer is not None
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
+                assert self.fetch_wait is not None
+                self.fetch_wait.update(fetched)
                 if not caught_up and any(fetched.values()):
                     await self._catch_up()
                     collector.settle()
@@ -201,14 +205,12 @@ class Tracking(Service):
             rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
             session_timeout_ms=int(settings.session_timeout_s * 1000),
             heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
-            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20,
-            # A fetch that finds nothing new is answered after this at the latest: an idle partition
-            # then costs a few requests a second, and a broker that holds empty fetches to their
-            # deadline cannot stall events that arrive meanwhile for longer.
-            fetch_max_wait_ms=50,
+            max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20, fetch_max_wait_ms=CAUGHT_UP_WAIT_MS,
         )
         self.consumer.subscribe([settings.topic_raw], listener=Listener(self))
         await self.consumer.start()
+        # Short while caught up (latency), long while behind (full fetches): pipeline.kafka.fetching.
+        self.fetch_wait = FetchWait(self.consumer)
         log.info("tracking consumer started in group %s", settings.tracking_group)
 
     # ---- rebalances ---------------------------------------------------------------------------

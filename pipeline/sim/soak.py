@@ -13,6 +13,8 @@ import asyncio
 import dataclasses
 import random
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +33,8 @@ REPORT_EVERY_S = 60.0
 def run(duration_s: float, rate: float, workers: int, kill_every_s: float, seed: int, keep: bool) -> int:
     home = Path(tempfile.mkdtemp(prefix="adtrack-soak-"))
     rng = random.Random(seed)
+    # Stopped with SIGTERM, the soak still stops its workers and its broker on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"soak: {duration_s:g} s at {rate:g} events/s, {workers} workers, a kill every ~{kill_every_s:g} s; "
           f"logs in {home}", flush=True)
     with EmbeddedBroker(log_path=home / "broker.log") as broker:
