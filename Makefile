@@ -26,14 +26,14 @@ test: $(STAMP) chromium compose
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-# tests/test_compose.py also checks docker/compose.yaml with Debian's docker-compose (no daemon needed). Without
+# tests/unit/test_compose.py also checks docker/compose.yaml with Debian's docker-compose (no daemon needed). Without
 # the package (apt unreachable) those two checks are skipped, saying why, and the rest of the suite runs.
 compose:
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y --no-install-recommends docker-compose) \
-		|| echo "docker-compose not installed: tests/test_compose.py skips its docker-compose checks"
+		|| echo "docker-compose not installed: tests/unit/test_compose.py skips its docker-compose checks"
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m 'not integration' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data test-artifacts .pytest_cache

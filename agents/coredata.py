@@ -18,12 +18,12 @@ import orjson
 
 from agents import deadletters
 from agents.deadletters import handle_or_dead_letter, located
-from pipeline import control
 from pipeline.app import app, settings
-from pipeline.coredata import apply, decode_update, notification
-from pipeline.errors import PoisonError
+from pipeline.domain import control
+from pipeline.domain.coredata import apply, decode_update, notification
+from pipeline.domain.errors import PoisonError
 from pipeline.kafka.sending import send_all
-from pipeline.metrics import coredata_updates as counts
+from pipeline.runtime.metrics import coredata_updates as counts
 from tables import coredata
 
 log = logging.getLogger(__name__)

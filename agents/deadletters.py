@@ -18,10 +18,10 @@ from typing import Any, NoReturn
 
 from config.topics import DLQ_MAX_BYTES
 from pipeline.app import app, settings
-from pipeline.dlq import dead_letter_record, record_limit
-from pipeline.errors import DeadLetterError, SendError
+from pipeline.domain.dlq import dead_letter_record, record_limit
+from pipeline.domain.errors import DeadLetterError, SendError
 from pipeline.kafka.sending import kafka_error, send_all
-from pipeline.tally import Place, Tally
+from pipeline.runtime.tally import Place, Tally
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def where(message: Any) -> Place:
 
 
 def located(message: Any) -> dict[str, Any]:
-    """``extra=`` of a log line about ``message``: its own fields in JSON logs (``pipeline.logs``)."""
+    """``extra=`` of a log line about ``message``: its own fields in JSON logs (``pipeline.runtime.logs``)."""
     return where(message).fields()
 
 

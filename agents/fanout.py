@@ -21,12 +21,12 @@ import orjson
 from agents.coredata import dead_letter
 from agents.deadletters import handle_or_dead_letter, located
 from config.topics import TopicSpec
-from pipeline import subscriptions as subs
-from pipeline.admin import ensure_topics
 from pipeline.app import app, settings
-from pipeline.coredata import ENTITIES
+from pipeline.domain import subscriptions as subs
+from pipeline.domain.coredata import ENTITIES
 from pipeline.domain.delivery import CHANGE, SNAPSHOT, Delivery, should_deliver
-from pipeline.errors import AdtrackError
+from pipeline.domain.errors import AdtrackError
+from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.sending import send_all
 from tables import coredata
 from tables.subscriptions import deliveries, delivered, delivery_key, subscriptions

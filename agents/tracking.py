@@ -32,21 +32,23 @@ from mode import Service
 
 from config.topics import DLQ_MAX_BYTES
 from agents import deadletters
-from pipeline import batch, collector, control, metrics
 from pipeline.app import app, settings
-from pipeline.dlq import dead_letter_record
+from pipeline.domain import control
+from pipeline.domain.dlq import dead_letter_record
+from pipeline.domain.rules import Limits
 from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import OutputRecord, last_offset
 from pipeline.kafka.fetching import CAUGHT_UP_WAIT_MS, FetchWait
 from pipeline.kafka.outbox import Delivery, Outbox
-from pipeline.rules import Limits
+from pipeline.runtime import collector, metrics
+from pipeline.runtime.stats import stats
+from pipeline.runtime.timeline import timeline
+from pipeline.state import batch
 from pipeline.state.changelog import restore
 from pipeline.state.held import held
 from pipeline.state.partition import PartitionState, Sealed
 from pipeline.state.store import PartitionStore
-from pipeline.stats import stats
-from pipeline.timeline import timeline
 from tables import coredata
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The errors of the bottom layer: the root of adtrack's error tree and the one error of settings.
 
-The rest of the tree is in ``pipeline.errors``, which re-exports both, so ``except AdtrackError``
+The rest of the tree is in ``pipeline.domain.errors``, which re-exports both, so ``except AdtrackError``
 anywhere also catches a setting that cannot be used.
 """
 

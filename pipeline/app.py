@@ -5,12 +5,15 @@
                           │    └── tables.coredata (global), tables.spend (per campaign)
     coredata.updates ─► agents.coredata ─► tables.coredata ─► coredata.changes
 
-Run it with ``faust -A pipeline.app worker -l info``.
+Run it with ``faust -A pipeline.app worker -l info``. The agents, tables and pages import ``app`` from
+here and register on it; this module imports none of them (no import circle): the ``faust`` command
+imports the packages in ``DISCOVERED`` (Faust's autodiscover) before the worker starts.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -20,13 +23,16 @@ from faust.exceptions import AlreadyConfiguredWarning
 from config.clients import faust_credentials
 from config.settings import get_settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline import logs
-from pipeline.admin import check_brokers, ensure_topics
-from pipeline.recovery import TableManager
-from pipeline.transport import Transport
+from pipeline.kafka.admin import check_brokers, ensure_topics
+from pipeline.kafka.recovery import TableManager
+from pipeline.kafka.transport import Transport
+from pipeline.runtime import logs
 from pipeline.web.server import Web
 
 settings = get_settings()
+
+#: What a worker registers on the app: its agents and services, its tables, and its web pages.
+DISCOVERED = ["agents", "tables", "pipeline.web"]
 
 
 class AdtrackApp(faust.App):
@@ -54,9 +60,15 @@ class AdtrackApp(faust.App):
     def _new_web(self) -> Web:
         return Web(self)
 
+    def _on_autodiscovery_error(self, name: str) -> None:
+        # Faust logs a module that fails to import and carries on: a worker without that agent or page.
+        raise ImportError(f"{name}, a module of the worker, cannot be imported") from sys.exc_info()[1]
+
 
 app = AdtrackApp(
     settings.app_id,
+    # No origin: with a list, Faust scans exactly these packages (and the module ``faust -A`` names).
+    autodiscover=DISCOVERED,
     broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
     store="rocksdb://",
     datadir=os.environ.get("F_DATADIR") or settings.data_dir,
@@ -80,19 +92,10 @@ app = AdtrackApp(
     producer_max_request_size=DLQ_MAX_BYTES,
     broker_credentials=faust_credentials(settings),
     table_standby_replicas=0,
-    # Seeks stream partitions before resuming them after a rebalance (pipeline/recovery.py).
+    # Seeks stream partitions before resuming them after a rebalance (pipeline/kafka/recovery.py).
     TableManager=TableManager,
     logging_config=logs.logging_config(settings.log_format),
 )
 if settings.log_format == "json":
     logs.json_everywhere()
 
-# Register the tables and agents (they import ``app`` from here).
-import agents.coredata  # noqa: E402,F401
-import agents.fanout  # noqa: E402,F401
-import agents.tracking  # noqa: E402,F401
-import pipeline.web.archived  # noqa: E402,F401
-import pipeline.web.listener  # noqa: E402,F401
-import pipeline.web.probes  # noqa: E402,F401
-import pipeline.web.scrape  # noqa: E402,F401
-import pipeline.web.views  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """Core data in global tables: every worker holds all of it and reads it locally.
 
-One table per entity, keyed by id, holding the stored form of ``pipeline.coredata``
+One table per entity, keyed by id, holding the stored form of ``pipeline.domain.coredata``
 (version, deleted, data, plus what is needed to re-publish its notification after a crash).
 """
 
@@ -14,7 +14,7 @@ from aiokafka import TopicPartition
 
 from config.topics import durability
 from pipeline.app import app, settings
-from pipeline.coredata import ENTITIES, live_data
+from pipeline.domain.coredata import ENTITIES, live_data
 from pipeline.kafka import clients, offsets
 
 TABLES = {

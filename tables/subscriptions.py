@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from config.topics import durability
 from pipeline.app import app, settings
-from pipeline.subscriptions import DELIVERED_TABLE
+from pipeline.domain.subscriptions import DELIVERED_TABLE
 
 # Their changelogs get min.insync.replicas like every topic adtrack creates (Faust gives them the replication).
 CHANGELOG_CONFIG = durability(settings)

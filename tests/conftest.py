@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from tests.harness import ROOT, Kafka, Worker, unique, worker_env
 
 ARTIFACTS = Path(os.environ.get("ADTRACK_TEST_ARTIFACTS", ROOT / "test-artifacts"))

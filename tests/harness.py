@@ -15,9 +15,9 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from config.settings import Settings
-from pipeline.admin import ensure_topics_sync
-from pipeline import workers
-from pipeline.workers import Worker, wait_until
+from pipeline.kafka.admin import ensure_topics_sync
+from pipeline.sim import workers
+from pipeline.sim.workers import Worker, wait_until
 
 __all__ = [
     "ROOT", "ConsumedRecord", "Kafka", "Tail", "Worker", "tracking_assignments", "unique", "wait_until", "worker_env",

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from pipeline.broker import EmbeddedBroker
+from pipeline.kafka.broker import EmbeddedBroker
 from tests.factories import BROWSER_UA
 from tests.harness import Worker, worker_env
 

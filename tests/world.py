@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from pipeline import subscriptions
+from pipeline.domain import subscriptions
 from tests import factories
 from tests.harness import Kafka, ConsumedRecord, unique, wait_until
 

@@ -23,13 +23,13 @@ from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from config.topics import DLQ_MAX_BYTES
-from pipeline.admin import check_brokers, ensure_topics
 from pipeline.archive import resume, writer
 from pipeline.archive.naming import hour_of
 from pipeline.archive.schema import Garbage, Row, to_row, to_table
-from pipeline.dlq import dead_letter_record, record_limit
+from pipeline.domain.dlq import dead_letter_record, record_limit
 from pipeline.kafka import clients
-from pipeline.tally import Tally
+from pipeline.kafka.admin import check_brokers, ensure_topics
+from pipeline.runtime.tally import Tally
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 import orjson
 import pyarrow as pa
 
-from pipeline.codec import decode_object
-from pipeline.errors import PoisonError, SchemaError
-from pipeline.events import OPTIONAL_STRINGS, check_schema
-from pipeline.pricing import to_micros
+from pipeline.domain.codec import decode_object
+from pipeline.domain.errors import PoisonError, SchemaError
+from pipeline.domain.events import OPTIONAL_STRINGS, check_schema
+from pipeline.domain.pricing import to_micros
 
 Row = dict[str, Any]
 TIME = pa.timestamp("ms", tz="UTC")

@@ -1,1 +1,1 @@
-"""The command line's pieces."""
+"""The command line (``python -m pipeline``): its commands, back-office tools, loader, progress and table printing."""

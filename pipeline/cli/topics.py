@@ -11,7 +11,7 @@ import asyncio
 
 from config.settings import Settings
 from config.topics import TopicSpec, durability, topic_specs
-from pipeline.admin import ensure_topics
+from pipeline.kafka.admin import ensure_topics
 
 
 def describe(spec: TopicSpec, settings: Settings, created: bool) -> str:

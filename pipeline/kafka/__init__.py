@@ -1,1 +1,1 @@
-"""Kafka infrastructure: partitioning, the tracking consumer group's assignor."""
+"""Kafka infrastructure: topic admin, confirmed offsets, clients, partitioning, Faust's transport and recovery, the embedded broker."""

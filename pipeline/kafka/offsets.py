@@ -19,7 +19,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from config.settings import Settings
-from pipeline.errors import EndOffsetError
+from pipeline.domain.errors import EndOffsetError
 from pipeline.kafka import clients
 
 Partition = TypeVar("Partition")  # an aiokafka or Faust TopicPartition: anything with topic and partition

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from pipeline.errors import SendError
+from pipeline.domain.errors import SendError
 from pipeline.kafka.retry import Backoff
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ class Sealed:
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
         # Spend rows first: an event at or below a campaign's charged offset is never charged again
-        # (``pipeline.batch``), so spend may land before the entries if the records are ever split.
+        # (``pipeline.state.batch``), so spend may land before the entries if the records are ever split.
         self.changes: list[Change] = sorted(((key, None if row is None else row.encode()) for key, row in rows.items()),
                                             key=lambda change: not change[0].startswith(SPEND))
         #: the changes as changelog records (key, value, headers)

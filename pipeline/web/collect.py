@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.enrich import RECEIVED_AT
+from pipeline.domain.enrich import RECEIVED_AT
 
 #: A raw-event record an ingest request writes: (key = campaign_id bytes or None, value = the event's JSON bytes).
 IngestRecord = tuple[bytes | None, bytes]

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline.domain.budget_pacing import Pacing, Verdict, pacing
-from pipeline.pricing import from_micros
-from pipeline.timeline import series
+from pipeline.domain.pricing import from_micros
+from pipeline.runtime.timeline import series
 from pipeline.web import charts
 
 Row = dict[str, Any]

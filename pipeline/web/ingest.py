@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from pipeline.app import app, settings
-from pipeline.tracing import forwarded_traceparent, known_trace_id
+from pipeline.domain.tracing import forwarded_traceparent, known_trace_id
 from pipeline.web.admission import Admission
 from pipeline.web.collect import (
     GIF, IngestLimits, IngestRecord, Refusal, Refused, batch_records, ingest_headers, is_ndjson, pixel_event,

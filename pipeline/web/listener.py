@@ -4,7 +4,7 @@ It serves ingest (``GET``/``HEAD /t.gif``, ``POST /events``) and a liveness prob
 ``ADTRACK_INGEST_BIND``:``ADTRACK_INGEST_PORT``, and nothing else: the pages, their JSON twins and
 Faust's own views stay on the worker's internal web server (``WEB_BIND``:``WEB_PORT``). It starts
 and stops with the Faust app, with the same guards as the internal server (``pipeline.web.guard``).
-Every answer is counted in ``adtrack_ingest_requests_total`` (``pipeline.metrics``).
+Every answer is counted in ``adtrack_ingest_requests_total`` (``pipeline.runtime.metrics``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import mode
 from aiohttp import web
 
-from pipeline import metrics
 from pipeline.app import app, settings
+from pipeline.runtime import metrics
 from pipeline.web import ingest
 from pipeline.web.guard import guarded_runner
 from pipeline.web.server import Handler

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from pipeline.archive.resume import Hour
-from pipeline.pricing import from_micros, to_micros
-from pipeline.stats import WINDOW_S
+from pipeline.domain.pricing import from_micros, to_micros
+from pipeline.runtime.stats import WINDOW_S
 from pipeline.web import figures
 from pipeline.web.paging import Page, page_href
 

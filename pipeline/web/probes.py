@@ -12,9 +12,9 @@ import dataclasses
 
 from faust.web import Request, Response, View
 
-from pipeline.admin import check_brokers
 from pipeline.app import app, settings
-from pipeline.errors import ConfigError
+from pipeline.domain.errors import ConfigError
+from pipeline.kafka.admin import check_brokers
 from pipeline.state.held import held
 
 READY_BROKER_TIMEOUT_S = 2.0

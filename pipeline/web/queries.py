@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 from aiokafka import TopicPartition
 
 from pipeline.app import app, settings
-from pipeline.coredata import ENTITIES
+from pipeline.domain.coredata import ENTITIES
 from pipeline.kafka import clients
+from pipeline.runtime.stats import stats
+from pipeline.runtime.timeline import timeline
 from pipeline.state.held import held
-from pipeline.stats import stats
-from pipeline.timeline import timeline
 from pipeline.web import models, paging
 from pipeline.web.readings import READ_ERRORS, Reading, why
 from pipeline.web.recent import Recent

@@ -30,7 +30,7 @@ __all__ = [
 def drawn(charts: Mapping[str, str]) -> dict[str, Markup]:
     """A model's ``charts`` as markup for its template. Safe without escaping because every one was built by
     ``pipeline.web.charts.draw``, which writes numbers and class names it made itself and passes every text
-    through ``charts.text`` (escaped, and without what XML cannot hold); ``tests/test_charts.py`` holds it to
+    through ``charts.text`` (escaped, and without what XML cannot hold); ``tests/unit/test_charts.py`` holds it to
     that. Nothing else is ever marked safe."""
     return {name: Markup(svg) for name, svg in charts.items()}
 

@@ -1,6 +1,6 @@
-"""``GET /metrics`` on the worker's internal web server: Prometheus text of ``pipeline.metrics.registry``.
+"""``GET /metrics`` on the worker's internal web server: Prometheus text of ``pipeline.runtime.metrics.registry``.
 
-What the hot paths count is in ``pipeline.metrics``; what is read at scrape time is collected here:
+What the hot paths count is in ``pipeline.runtime.metrics``; what is read at scrape time is collected here:
 consumer lag per partition of the raw topic (the tracking group's committed offsets against the end
 offsets, shared with the dashboard's one-second cache), tracking state held, live core-data rows,
 core-data updates by result and notifications delivered per subscription.
@@ -15,9 +15,9 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from pipeline.metrics import coredata_updates as coredata_counts
 from pipeline.app import app
-from pipeline.metrics import registry
+from pipeline.runtime.metrics import coredata_updates as coredata_counts
+from pipeline.runtime.metrics import registry
 from pipeline.state.held import held
 from pipeline.web.queries import coredata_cache, lag, live_counts
 from pipeline.web.routing import holds

@@ -1,5 +1,5 @@
-"""The oracle stream the scenarios use (it lives with the soak mode in ``pipeline.oracle_stream``)."""
+"""The oracle stream the scenarios use (it lives with the soak mode in ``pipeline.sim.oracle_stream``)."""
 
-from pipeline.oracle_stream import Stream
+from pipeline.sim.oracle_stream import Stream
 
 __all__ = ["Stream"]

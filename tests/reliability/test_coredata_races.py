@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 from aiokafka.partitioner import murmur2
 
-from pipeline import control
-from pipeline.pricing import cost_micros, from_micros
+from pipeline.domain import control
+from pipeline.domain.pricing import cost_micros, from_micros
 from tests import factories
 from tests.harness import tracking_assignments, unique, wait_until
 from tests.world import World

@@ -7,7 +7,7 @@ still offers them again, so a naive "seen before? -> duplicate" check would reje
 outputs had not been written, the event would be lost.
 
 Why adtrack passes: the state layer (``pipeline/state/``) stores with each accepted event_id *where* it
-was accepted, its partition and offset (and the budget left after it). ``pipeline/batch.py`` calls an
+was accepted, its partition and offset (and the budget left after it). ``pipeline/state/batch.py`` calls an
 event whose stored partition+offset are its own a replay of the very same message, not a duplicate: it
 is accepted again with the stored ``budget_remaining`` and is not charged again (a campaign's spend keeps
 the offset of its last charge). Only another message with the same event_id is a duplicate. So a replay
@@ -32,8 +32,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from config.settings import Settings
-from pipeline import oracle
 from pipeline.kafka.offsets import topic_end_offsets
+from pipeline.sim import oracle
 from tests.harness import Kafka, wait_until
 from tests.reliability.stream import Stream
 

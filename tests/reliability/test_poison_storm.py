@@ -27,12 +27,12 @@ from aiokafka.partitioner import murmur2
 from hypothesis import HealthCheck, Phase, example, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from pipeline import oracle
+from pipeline.cli.loader import publish_updates, read_updates
 from pipeline.cli.tables import text_table
-from pipeline.events import EVENT_TYPES, MAX_EVENT_ID_CHARS, OPTIONAL_STRINGS, REQUIRED_IDS
-from pipeline.generator import SAMPLE_CORE_DATA
-from pipeline.loader import publish_updates, read_updates
-from pipeline.snapshot import Snapshot
+from pipeline.domain.events import EVENT_TYPES, MAX_EVENT_ID_CHARS, OPTIONAL_STRINGS, REQUIRED_IDS
+from pipeline.sim import oracle
+from pipeline.sim.generator import SAMPLE_CORE_DATA
+from pipeline.sim.snapshot import Snapshot
 from tests import factories
 from tests.harness import ConsumedRecord
 

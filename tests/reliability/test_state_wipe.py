@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from pipeline import oracle
-from pipeline.pricing import to_micros
+from pipeline.domain.pricing import to_micros
+from pipeline.sim import oracle
 from tests.changelogs import held, held_state, state_changelog, table_changelog
 from tests.harness import wait_until
 from tests.reliability.stream import Stream

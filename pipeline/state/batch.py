@@ -1,0 +1,186 @@
+"""The tracking path for one partition's batch of raw records: outcomes and state changes, no I/O.
+
+Per record: decode (poison -> dead letter), move it to its campaign's home partition if it is not
+there, evaluate the business rules against core data and the partition's state, then charge the
+budget and enrich. The caller sends the outputs and the state changes, and commits the input
+offsets only once all of them are acknowledged.
+
+A replay of the very same message after a crash (same partition and offset as the accepted entry)
+is neither a duplicate nor charged again; its output repeats the budget left that it had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from pipeline.domain.enrich import enrich, received_at
+from pipeline.domain.errors import PoisonError
+from pipeline.domain.events import decode_event
+from pipeline.domain.pricing import to_micros
+from pipeline.domain.rules import Accepted, Limits, Lookups, evaluate
+from pipeline.domain.tracing import trace_id
+from pipeline.kafka.partitioning import home_partition
+from pipeline.state.partition import PartitionState
+from pipeline.state.records import NO_SPEND, AcceptedEvent, Spend
+
+NO_LIMIT = 1 << 62
+_UNKNOWN = object()
+Headers = Sequence[tuple[str, bytes]]
+
+
+class RawRecord(Protocol):
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+#: A record to write: key, value, headers.
+Out = tuple[bytes | None, bytes | None, Headers]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that cannot be processed: the caller writes it to the DLQ with its reason."""
+
+    record: RawRecord
+    reason: str
+    error: str
+    stage: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Destinations:
+    raw: str
+    realtime: str
+    batch: str
+    rejected: str
+
+
+@dataclasses.dataclass
+class Result:
+    #: (topic, partition) -> records, in order: what the caller sends as record batches
+    outputs: dict[tuple[str, int], list[Out]] = dataclasses.field(default_factory=lambda: defaultdict(list))
+    dead_letters: list[DeadLetter] = dataclasses.field(default_factory=list)
+    #: (outcome, campaign_id or None): ``accepted``, ``rejected:<reason>``, ``rerouted``
+    counts: Counter[tuple[str, str | None]] = dataclasses.field(default_factory=Counter)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Context:
+    limits: Limits
+    max_event_bytes: int
+    partitions: int  # of the raw topic
+    destinations: Destinations
+    #: partitions of each output topic: an output goes to its campaign's home partition there
+    output_partitions: dict[str, int]
+    #: (entity, id) -> live data or None; the caller memoises it for the batch
+    lookup: Callable[[str, str], dict[str, Any] | None]
+
+
+def process(records: Sequence[RawRecord], state: PartitionState, context: Context, now: int, result: Result) -> None:
+    """Process ``records`` (all of ``state``'s partition, in offset order), adding to ``result``."""
+    decoded: list[tuple[RawRecord, dict[str, Any]]] = []
+    for record in records:
+        try:
+            event = decode_event(record.value, context.max_event_bytes)
+        except PoisonError as exc:
+            result.dead_letters.append(DeadLetter(record, exc.reason, str(exc), "decode"))
+            continue
+        home = home_partition(event["campaign_id"], context.partitions)
+        if home != record.partition:
+            result.counts["rerouted", None] += 1
+            result.outputs[context.destinations.raw, home].append(
+                (event["campaign_id"].encode(), record.value, record.headers))
+            continue
+        decoded.append((record, event))
+    if decoded:
+        state.prefetch(event["event_id"] for _, event in decoded)
+        judge = _Judge(state, context, now, result)
+        for record, event in decoded:
+            try:
+                judge(record, event)
+            except Exception as exc:  # a bug met this event: it is kept in the DLQ, never skipped
+                result.dead_letters.append(DeadLetter(record, "error", f"{type(exc).__name__}: {exc}", "process"))
+
+
+class _Judge:
+    """The rules for one event after another; one ``Lookups`` serves them all (made once, not per event)."""
+
+    def __init__(self, state: PartitionState, context: Context, now: int, result: Result) -> None:
+        self.state, self.context, self.now, self.result = state, context, now, result
+        self.expiry_ms = context.limits.dedupe_window_ms + context.limits.max_clock_skew_ms
+        destinations, counts = context.destinations, context.output_partitions
+        self.rejected, self.realtime, self.batch = destinations.rejected, destinations.realtime, destinations.batch
+        self.rejected_count, self.realtime_count, self.batch_count = (
+            counts[destinations.rejected], counts[destinations.realtime], counts[destinations.batch])
+        # The event being judged: whether its id was accepted before (not as this very message) and
+        # what its campaign has spent.
+        self.seen = False
+        self.replay = False
+        self.charged = NO_SPEND
+        self.remaining: object = _UNKNOWN
+        lookup = context.lookup
+        self.lookups = Lookups(
+            seen=lambda _: self.seen,
+            campaign=lambda i: lookup("campaign", i),
+            publisher=lambda i: lookup("publisher", i),
+            slot=lambda i: lookup("slot", i),
+            remaining_micros=self.remaining_micros,
+        )
+
+    def remaining_micros(self, campaign_id: str) -> int | None:
+        if self.replay:
+            return NO_LIMIT  # charged before the crash; never charge twice
+        if self.remaining is _UNKNOWN:  # asked by the rules, then for the output: looked up once
+            budget = self.context.lookup("budget", campaign_id)
+            self.remaining = None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
+        return self.remaining  # type: ignore[return-value]
+
+    def __call__(self, record: RawRecord, event: dict[str, Any]) -> None:
+        state, result = self.state, self.result
+        campaign_id: str = event["campaign_id"]
+        event_id: str = event["event_id"]
+        prior = state.accepted(event_id)
+        self.replay = replay = (prior is not None and prior.partition == record.partition
+                                and prior.offset == record.offset)
+        self.seen = prior is not None and not replay
+        self.charged = charged = state.spend(campaign_id)
+        self.remaining = _UNKNOWN
+        verdict = evaluate(event, self.now, self.context.limits, self.lookups)
+        key = campaign_id.encode()
+        if not isinstance(verdict, Accepted):
+            result.counts[f"rejected:{verdict.reason.value}", campaign_id] += 1
+            rejection = {"reason": verdict.reason.value, "detail": verdict.detail, "event": event,
+                         "rejected_at": self.now}
+            result.outputs[self.rejected, home_partition(campaign_id, self.rejected_count)].append(
+                (key, orjson.dumps(rejection), record.headers))
+            return
+        # Spend rows are logged before entries: an event at or below the charged offset is in the sum.
+        charge = not replay and record.offset > charged.offset
+        if replay:
+            assert prior is not None
+            remaining = prior.budget_remaining_micros
+        else:
+            remaining = self.remaining_micros(campaign_id)
+            if charge and remaining is not None:
+                remaining -= verdict.cost_micros
+        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers),
+                                    received_at(record.headers)))
+        # The state changes last: an event that fails before them leaves no trace in the state.
+        if charge and verdict.cost_micros:
+            state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))
+        if not replay:
+            state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
+                                                 event["ts"] + self.expiry_ms))
+        result.counts["accepted", campaign_id] += 1
+        out = (key, value, list(record.headers))  # one list for both outputs: what the record builder takes
+        result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)].append(out)
+        result.outputs[self.batch, home_partition(campaign_id, self.batch_count)].append(out)

@@ -1,0 +1,74 @@
+"""The outbox: batches handed over while the producer is busy go out merged, in order, each told its offsets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
+
+from config.clients import aiokafka_options
+from config.settings import Settings
+from config.topics import TopicSpec
+from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.batches import last_offset
+from pipeline.kafka.outbox import Outbox
+from tests.harness import Kafka, unique
+
+LIMIT = 100_000
+
+
+def parcel(topic: str, *values: str, partition: int = 0) -> dict:
+    return {(topic, partition): [(None, value.encode(), []) for value in values]}
+
+
+async def _with_outbox(settings: Settings, body) -> None:
+    producer = AIOKafkaProducer(acks="all", linger_ms=0, **aiokafka_options(settings))
+    await producer.start()
+    try:
+        await body(Outbox(producer, LIMIT))
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.integration
+def test_parcels_put_while_a_send_is_under_way_go_out_together_in_order(settings: Settings, kafka: Kafka) -> None:
+    topic = unique("outbox")
+    asyncio.run(ensure_topics(settings, [TopicSpec(topic, 2)]))
+
+    async def body(outbox: Outbox) -> None:
+        first = outbox.put(parcel(topic, "a1", "a2"))
+        await asyncio.sleep(0)  # the first send is under way
+        second = outbox.put({**parcel(topic, "b1"), **parcel(topic, "b2", partition=1)})
+        third = outbox.put(parcel(topic, "c1", "c2"))
+        for delivery in (first, second, third):
+            await delivery.wait()
+        assert second.last[topic, 0][0] is third.last[topic, 0][0]  # one record batch for both
+        assert [last_offset([d.last[topic, 0]]) for d in (first, second, third)] == [1, 2, 4]
+        assert last_offset([second.last[topic, 1]]) == 0
+
+    asyncio.run(_with_outbox(settings, body))
+    records = kafka.read(topic)
+    assert [(r.partition, r.value) for r in records] == [
+        (0, b"a1"), (0, b"a2"), (0, b"b1"), (0, b"c1"), (0, b"c2"), (1, b"b2")]
+
+
+@pytest.mark.integration
+def test_a_send_that_fails_fails_every_later_batch_and_none_of_them_is_sent(settings: Settings, kafka: Kafka) -> None:
+    topic = unique("outbox")
+    asyncio.run(ensure_topics(settings, [TopicSpec(topic, 1)]))
+
+    async def body(outbox: Outbox) -> None:
+        fine = outbox.put(parcel(topic, "ok"))
+        await fine.wait()
+        failing = outbox.put(parcel(topic, "x" * (LIMIT + 1)))
+        later = outbox.put(parcel(topic, "after"))
+        for delivery in (failing, later):
+            with pytest.raises(MessageSizeTooLargeError):
+                await delivery.wait()
+        with pytest.raises(MessageSizeTooLargeError):
+            await outbox.put(parcel(topic, "much later")).wait()
+
+    asyncio.run(_with_outbox(settings, body))
+    assert [r.value for r in kafka.read(topic)] == [b"ok"]
