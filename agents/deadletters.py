@@ -16,12 +16,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
+from aiokafka.partitioner import murmur2
+
 from config.topics import DLQ_MAX_BYTES
 from pipeline.app import app, settings
 from pipeline.domain.dlq import dead_letter_record, record_limit
 from pipeline.domain.errors import DeadLetterError, SendError
+from pipeline.kafka.batches import OutputRecord
 from pipeline.kafka.sending import kafka_error, send_all
 from pipeline.runtime.tally import Place, Tally
+from pipeline.state.batch import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,22 @@ async def dead_letter(topic: Any, message: Any, reason: str, error: str, stage: 
         raise DeadLetterError(f"could not dead-letter {where(message)} as {reason}: {type(exc).__name__}") from exc
     for line in tally.add(reason, where(message)):
         log.warning("%s", line, extra=line.fields)
+
+
+def batch_dead_letter(letter: DeadLetter, now: int, partitions: int) -> tuple[int, OutputRecord]:
+    """A tracking batch's dead letter and its DLQ partition, cut to fit if need be; logged as a count.
+
+    The partition is where the producer's default partitioner would put it: by key, else beside the
+    record's source partition.
+    """
+    record = letter.record
+    log.debug("dead-lettering %s: %s: %s", where(record), letter.reason, letter.error, extra=located(record))
+    for line in tally.add(letter.reason, where(record)):
+        log.warning("%s", line, extra=line.fields)
+    key, value, headers = dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
+                                             at=now, limit=LIMIT)
+    partition = (murmur2(key) & 0x7FFFFFFF) % partitions if key is not None else record.partition % partitions
+    return partition, (key, value, headers)
 
 
 async def handle_or_dead_letter(

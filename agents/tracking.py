@@ -2,7 +2,7 @@
 
 Faust's per-event stream costs more than the work itself (README, Performance), so the raw topic
 is read by a service of the worker that owns its own consumer, in the group ``<app_id>-tracking``.
-Per fetch and per partition, ``pipeline.batch`` decides every record's outcome against core data
+Per fetch and per partition, ``pipeline.state.batch`` decides every record's outcome against core data
 and the partition's state. The state changes go to the state changelog, the outputs and dead letters
 to their topics, as record batches per (topic, partition), merged with those of the batches processed
 while the producer was busy (``pipeline.kafka.outbox``). Once all of them are acknowledged, the
@@ -12,14 +12,13 @@ changes are written to the local store and the input offsets become committable 
 worker with nothing of it committed: the batch is processed again after the restart.
 
 A core-data barrier in the stream holds its partition until the local core-data tables hold the
-versions it lists. A revoked partition is given up only once its batches in flight are committed;
+versions it lists (``agents.barriers``). A revoked partition is given up only once its batches in flight are committed;
 an assigned one is restored from its changelog before its first batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections import deque
@@ -27,34 +26,31 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.partitioner import murmur2
 from mode import Service
 
 from config.topics import DLQ_MAX_BYTES
-from agents import deadletters
+from agents import barriers, deadletters
+from agents.flights import Flight
 from pipeline.app import app, settings
-from pipeline.domain import control
-from pipeline.domain.dlq import dead_letter_record
 from pipeline.domain.rules import Limits
 from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import OutputRecord, last_offset
 from pipeline.kafka.fetching import CAUGHT_UP_WAIT_MS, FetchWait
-from pipeline.kafka.outbox import Delivery, Outbox
+from pipeline.kafka.outbox import Outbox
 from pipeline.runtime import collector, metrics
 from pipeline.runtime.stats import stats
 from pipeline.runtime.timeline import timeline
 from pipeline.state import batch
 from pipeline.state.changelog import restore
 from pipeline.state.held import held
-from pipeline.state.partition import PartitionState, Sealed
+from pipeline.state.partition import PartitionState
 from pipeline.state.store import PartitionStore
 from tables import coredata
 
 log = logging.getLogger(__name__)
 
 LIMITS = Limits(settings.dedupe_window_s * 1000, settings.max_clock_skew_s * 1000)
-CONTROL_KEY = control.signing_key(settings.control_secret)
 DESTINATIONS = batch.Destinations(settings.topic_raw, settings.topic_realtime, settings.topic_batch,
                                   settings.topic_rejected)
 #: Records per fetch, all partitions together: one batch's state changes fit one changelog record batch.
@@ -64,25 +60,6 @@ MAX_IN_FLIGHT = 6
 PRODUCER_BATCH_BYTES = 1 << 20
 #: How often a partition looks for expired entries: often enough to remove more than it accepts.
 EXPIRE_EVERY_S = 0.1
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclasses.dataclass
-class Flight:
-    """A processed batch whose records are on their way: what to do once they are acknowledged."""
-
-    now: int
-    sealed: dict[int, Sealed] = dataclasses.field(default_factory=dict)
-    offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)
-    result: batch.Result = dataclasses.field(default_factory=batch.Result)
-    fetched_at: float = dataclasses.field(default_factory=time.monotonic)  # made right after the fetch
-    delivery: Delivery | None = None  # its records, state changes and dead letters, with the outbox
-
-    def acknowledged(self) -> bool:
-        return self.delivery is not None and self.delivery.acknowledged()
 
 
 class Listener(ConsumerRebalanceListener):
@@ -113,6 +90,7 @@ class Tracking(Service):
         self._committed_at = time.monotonic()
         self._stopping = False
         self._partitions: dict[str, int] = {}
+        self._context: batch.Context | None = None  # once the partition counts are known
         self._expired_at: dict[int, float] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -147,7 +125,7 @@ class Tracking(Service):
                 assert self.consumer is not None
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
                 assert self.fetch_wait is not None
-                self.fetch_wait.update(fetched)
+                self.fetch_wait.update()
                 if not caught_up and any(fetched.values()):
                     await self._catch_up()
                     collector.settle()
@@ -198,6 +176,8 @@ class Tracking(Service):
                       settings.topic_dlq):
             self._partitions[topic] = len(await self.producer.partitions_for(topic))
         held.partition_count = self._partitions[settings.topic_raw]
+        self._context = batch.Context(LIMITS, settings.max_event_bytes, self._partitions[settings.topic_raw],
+                                      DESTINATIONS, self._partitions, coredata.lookup)
         self.assignor = Assignor(str(app.conf.canonical_url))
         self.consumer = clients.consumer(
             settings, group_id=settings.tracking_group, enable_auto_commit=False, auto_offset_reset="earliest",
@@ -250,12 +230,13 @@ class Tracking(Service):
 
     async def _launch(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         """Process a fetch and start sending its outputs and state changes, after the batches before it."""
-        flight = Flight(now_ms())
+        flight = Flight()
         for tp, records in fetched.items():
             state = self.states.get(tp.partition)
             if state is None or not records:
                 continue  # revoked since the fetch: its new owner reads these records
-            await self._process(records, state, flight.now, flight.result)
+            assert self._context is not None
+            await barriers.process(records, state, self._context, flight.now, flight.result)
             flight.offsets[tp] = records[-1].offset + 1
         for p, state in self.states.items():
             if time.monotonic() - self._expired_at.get(p, 0.0) >= EXPIRE_EVERY_S:
@@ -275,10 +256,10 @@ class Tracking(Service):
         parcel: dict[tuple[str, int], list[OutputRecord]] = {
             (settings.tracking_state_topic, p): sealed.records for p, sealed in flight.sealed.items()}
         parcel.update(flight.result.outputs)
+        partitions = self._partitions[settings.topic_dlq]
         for letter in flight.result.dead_letters:
-            key, value, headers = self._dead_letter(letter, flight.now)
-            parcel.setdefault((settings.topic_dlq, self._dlq_partition(key, letter.record)), []).append(
-                (key, value, headers))
+            partition, record = deadletters.batch_dead_letter(letter, flight.now, partitions)
+            parcel.setdefault((settings.topic_dlq, partition), []).append(record)
         return parcel
 
     async def _land_oldest(self) -> None:
@@ -309,59 +290,3 @@ class Tracking(Service):
             assert self.consumer is not None
             offsets, self._committable = self._committable, {}
             await self.consumer.commit(offsets)
-
-    async def _process(self, records: list[Any], state: PartitionState, now: int, result: batch.Result) -> None:
-        """One partition's records, in segments between core-data barriers."""
-        memo: dict[tuple[str, str], Any] = {}
-
-        def lookup(entity: str, id_: str) -> Any:
-            key = (entity, id_)
-            if key not in memo:
-                memo[key] = coredata.lookup(entity, id_)
-            return memo[key]
-
-        context = batch.Context(LIMITS, settings.max_event_bytes, self._partitions[settings.topic_raw],
-                                DESTINATIONS, self._partitions, lookup)
-        segment: list[Any] = []
-        for record in records:
-            kind = control.classify(record.headers, record.value, CONTROL_KEY)
-            if kind is control.EVENT:
-                segment.append(record)
-                continue
-            batch.process(segment, state, context, now, result)
-            segment = []
-            if isinstance(kind, control.Barrier):
-                await wait_for_coredata(list(kind.versions), record)
-                memo.clear()
-            else:  # a barrier we did not write holds nothing
-                result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
-        batch.process(segment, state, context, now, result)
-
-    def _dead_letter(self, letter: batch.DeadLetter, now: int) -> OutputRecord:
-        """The record's dead letter, cut to fit the DLQ if need be; logged as a count, not its content."""
-        record = letter.record
-        log.debug("dead-lettering %s: %s: %s", deadletters.where(record), letter.reason, letter.error,
-                  extra=deadletters.located(record))
-        for line in deadletters.tally.add(letter.reason, deadletters.where(record)):
-            log.warning("%s", line, extra=line.fields)
-        return dead_letter_record(record, reason=letter.reason, error=letter.error, stage=letter.stage,
-                                  at=now, limit=deadletters.LIMIT)
-
-    def _dlq_partition(self, key: bytes | None, record: Any) -> int:
-        """Where the producer's default partitioner would put it: by key, else beside its source partition."""
-        partitions = self._partitions[settings.topic_dlq]
-        return (murmur2(key) & 0x7FFFFFFF) % partitions if key is not None else record.partition % partitions
-
-
-async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:
-    """Hold this partition until the local core-data tables have every listed version."""
-    deadline = time.monotonic() + settings.barrier_timeout_s
-    pending = list(versions)
-    while pending:
-        pending = [v for v in pending if (coredata.stored(v[0], v[1]) or {"version": 0})["version"] < v[2]]
-        if not pending:
-            return
-        if time.monotonic() > deadline:
-            log.error("core-data barrier at %s timed out waiting for %s; going on", deadletters.where(record), pending)
-            return
-        await asyncio.sleep(0.005)

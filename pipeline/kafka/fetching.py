@@ -5,17 +5,18 @@ the latency of a quiet partition low. Behind, a long wait costs nothing on Apach
 a fetch as soon as it has data, and it is what keeps the embedded broker serving: the time it takes to
 find a fetch's first record batch grows with the batches a partition holds, and it answers with what
 it found when the wait is over. Past about 50 000 batches in a partition a 50 ms fetch came back with
-one batch, fewer records a second than arrived, and the partition fell behind for good
-(docs/decisions/0004-fetch-wait-follows-the-lag.md).
+one batch or none, and the partition fell behind for good (docs/decisions/0004-fetch-wait-follows-the-lag.md).
 
 aiokafka reads the wait from its fetcher for every fetch request it builds and has no public way to
-change it after start; ``FetchWait`` sets that attribute and checks, when made, that it is there.
+change it after start, nor a public non-blocking way to read a partition's position; ``FetchWait``
+uses both attributes (aiokafka 0.14.0, pinned) and checks, when made, that they are there. The lag
+counts partitions whose fetches come back empty too: on the embedded broker, a fetch whose wait ends
+before the lookup of its first batch comes back with no record at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -29,9 +30,9 @@ BEHIND_RECORDS = 1000
 
 def wait_for(lags: Sequence[int], current_ms: int, caught_up_ms: int = CAUGHT_UP_WAIT_MS,
              behind_ms: int = BEHIND_WAIT_MS, behind_records: int = BEHIND_RECORDS) -> int:
-    """The max wait for the next fetches, given how far behind each partition a fetch brought records of is."""
+    """The max wait for the next fetches, given how far behind each assigned partition is."""
     if not lags:
-        return current_ms  # a fetch with no records says nothing new about the lag
+        return current_ms  # no partition with a known position and high watermark yet
     return behind_ms if max(lags) > behind_records else caught_up_ms
 
 
@@ -41,7 +42,8 @@ class FetchWait:
     def __init__(self, consumer: AIOKafkaConsumer, caught_up_ms: int = CAUGHT_UP_WAIT_MS,
                  behind_ms: int = BEHIND_WAIT_MS, behind_records: int = BEHIND_RECORDS) -> None:
         fetcher = getattr(consumer, "_fetcher", None)
-        if fetcher is None or not isinstance(getattr(fetcher, "_fetch_max_wait_ms", None), int):
+        if (fetcher is None or not isinstance(getattr(fetcher, "_fetch_max_wait_ms", None), int)
+                or not hasattr(getattr(consumer, "_subscription", None), "subscription")):
             raise RuntimeError("this aiokafka has no fetcher with _fetch_max_wait_ms: start the consumer first, "
                                "or check pipeline/kafka/fetching.py against the aiokafka version")
         self.consumer, self._fetcher = consumer, fetcher
@@ -52,13 +54,26 @@ class FetchWait:
     def wait_ms(self) -> int:
         return int(self._fetcher._fetch_max_wait_ms)
 
-    def update(self, fetched: Mapping[TopicPartition, Sequence[Any]]) -> int:
+    def lags(self) -> dict[TopicPartition, int]:
+        """Records between each assigned partition's position and the high watermark its last fetch saw.
+
+        Read from the consumer's own partition states, so a partition whose fetches come back empty
+        still shows how far behind it is.
+        """
+        subscription = self.consumer._subscription.subscription
+        assignment = subscription.assignment if subscription is not None else None
+        if assignment is None:
+            return {}
+        lags = {}
+        for tp in assignment.tps:
+            state = assignment.state_value(tp)
+            if state is not None and state.has_valid_position and state.highwater is not None:
+                lags[tp] = state.highwater - state.position
+        return lags
+
+    def update(self) -> int:
         """After a fetch: the wait of the fetches to come, set on the consumer."""
-        lags = []
-        for tp, records in fetched.items():
-            highwater = self.consumer.highwater(tp) if records else None
-            if highwater is not None:
-                lags.append(highwater - (records[-1].offset + 1))
-        wait = wait_for(lags, self.wait_ms, self.caught_up_ms, self.behind_ms, self.behind_records)
+        wait = wait_for(list(self.lags().values()), self.wait_ms, self.caught_up_ms, self.behind_ms,
+                        self.behind_records)
         self._fetcher._fetch_max_wait_ms = wait
         return wait

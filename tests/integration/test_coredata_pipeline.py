@@ -6,7 +6,6 @@ import orjson
 import pytest
 
 from tests import factories
-from tests.harness import ConsumedRecord
 from tests.world import World
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 from pipeline.sim.bench import bare as bare_loop, kafka, procs

@@ -1,0 +1,70 @@
+"""One partition's fetched records through the tracking rules, in segments between core-data barriers.
+
+A barrier (a control record signed with ``ADTRACK_CONTROL_SECRET``) holds its partition until the
+local core-data tables hold every version it lists, or ``ADTRACK_BARRIER_TIMEOUT_S`` passes (logged);
+the events after it are judged against that core data. A control record we did not sign holds
+nothing: it is dead-lettered as ``control``. Core-data lookups are remembered for a segment, and
+forgotten at a barrier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from agents import deadletters
+from pipeline.app import settings
+from pipeline.domain import control
+from pipeline.state import batch
+from pipeline.state.partition import PartitionState
+from tables import coredata
+
+log = logging.getLogger(__name__)
+
+CONTROL_KEY = control.signing_key(settings.control_secret)
+
+
+async def process(records: Sequence[Any], state: PartitionState, context: batch.Context, now: int,
+                  result: batch.Result) -> None:
+    """Add the outcomes of one partition's ``records`` to ``result``; ``context.lookup`` is replaced."""
+    memo: dict[tuple[str, str], Any] = {}
+
+    def lookup(entity: str, id_: str) -> Any:
+        key = (entity, id_)
+        if key not in memo:
+            memo[key] = coredata.lookup(entity, id_)
+        return memo[key]
+
+    context = dataclasses.replace(context, lookup=lookup)
+    segment: list[Any] = []
+    for record in records:
+        kind = control.classify(record.headers, record.value, CONTROL_KEY)
+        if kind is control.EVENT:
+            segment.append(record)
+            continue
+        batch.process(segment, state, context, now, result)
+        segment = []
+        if isinstance(kind, control.Barrier):
+            await wait_for_coredata(list(kind.versions), record)
+            memo.clear()
+        else:  # a barrier we did not write holds nothing
+            result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
+    batch.process(segment, state, context, now, result)
+
+
+async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:
+    """Hold this partition until the local core-data tables have every listed version."""
+    deadline = time.monotonic() + settings.barrier_timeout_s
+    pending = list(versions)
+    while pending:
+        pending = [v for v in pending if (coredata.stored(v[0], v[1]) or {"version": 0})["version"] < v[2]]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            log.error("core-data barrier at %s timed out waiting for %s; going on", deadletters.where(record), pending)
+            return
+        await asyncio.sleep(0.005)
