@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -101,8 +101,21 @@ async def confirm(consumer: AIOKafkaConsumer, reported: Mapping[TopicPartition, 
     return ends
 
 
-async def lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
-    """Records of ``topic`` that ``group`` has not committed yet, per partition behind (empty when none)."""
+def progress_rows(ends: Mapping[TopicPartition, int], committed: Mapping[TopicPartition, Any]
+                  ) -> list[dict[str, Any]]:
+    """``{"partition", "end", "committed", "lag"}`` per partition of ``ends``; ``committed`` holds the
+    group's OffsetAndMetadata (committed None where the group has committed nothing)."""
+    rows = []
+    for tp, end in ends.items():
+        done = committed.get(tp)
+        position = done.offset if done is not None and done.offset >= 0 else None
+        rows.append({"partition": tp.partition, "end": end, "committed": position,
+                     "lag": max(0, end - (position or 0))})
+    return rows
+
+
+async def group_progress(settings: Settings, group: str, topic: str) -> list[dict[str, Any]]:
+    """How far ``group`` is through ``topic``: ``progress_rows`` with ends confirmed by a fetch."""
     ends = await topic_end_offsets(settings, topic)
     admin = clients.admin(settings)
     await admin.start()
@@ -110,8 +123,12 @@ async def lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
         committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
     finally:
         await admin.close()
-    done = {tp: max(committed[tp].offset, 0) if tp in committed else 0 for tp in ends}
-    return {tp.partition: end - done[tp] for tp, end in ends.items() if end > done[tp]}
+    return progress_rows(ends, committed)
+
+
+async def lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
+    """Records of ``topic`` that ``group`` has not committed yet, per partition behind (empty when none)."""
+    return {row["partition"]: row["lag"] for row in await group_progress(settings, group, topic) if row["lag"]}
 
 
 async def wait_drained(settings: Settings, group: str, topic: str, timeout_s: float) -> dict[int, int]:

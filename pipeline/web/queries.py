@@ -19,6 +19,7 @@ from aiokafka import TopicPartition
 from pipeline.app import app, settings
 from pipeline.domain.coredata import ENTITIES
 from pipeline.kafka import clients
+from pipeline.kafka.offsets import progress_rows
 from pipeline.runtime.stats import stats
 from pipeline.runtime.timeline import timeline
 from pipeline.state.held import held
@@ -103,13 +104,7 @@ async def consumer_lag() -> list[dict[str, Any]]:
             end_offsets(tps), admin.list_consumer_group_offsets(settings.tracking_group, partitions=tps))
     finally:
         await admin.close()
-    rows = []
-    for tp in tps:
-        done = committed.get(tp)
-        position = done.offset if done is not None and done.offset >= 0 else None
-        rows.append({"partition": tp.partition, "end": ends[tp], "committed": position,
-                     "lag": max(0, ends[tp] - (position or 0))})
-    return rows
+    return progress_rows({tp: ends[tp] for tp in tps}, committed)
 
 
 lag = Reading(f"the lag of group {settings.tracking_group} on {settings.topic_raw}", consumer_lag, ttl=1.0,

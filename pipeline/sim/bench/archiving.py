@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.archive.naming import FileName
 from pipeline.kafka import offsets
+from pipeline.sim import processes
 from pipeline.sim.bench.stage import Stage
 from pipeline.sim.workers import worker_env
 
@@ -37,12 +38,7 @@ def measure(here: Stage, worker_batch_per_s: float, timeout_s: float = 300.0) ->
         left = asyncio.run(_wait_committed(here, timeout_s))
         seconds = time.monotonic() - started
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process, 10)
     files = [name for path in out.rglob("*.parquet") if (name := FileName.parse(path.name)) is not None]
     rows = sum(name.rows for name in files)
     rate = rows / seconds if seconds else 0.0

@@ -24,7 +24,7 @@ import orjson
 from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
-from pipeline.sim import oracle
+from pipeline.sim import oracle, processes
 from pipeline.sim.bench import bare, kafka, stats
 from pipeline.sim.bench.mix import Shares, mix
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
@@ -105,12 +105,7 @@ def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int
         count = asyncio.run(kafka.paced(settings, BARE_SOURCE, records, rate, seconds))
         asyncio.run(_wait_total(settings, BARE_TARGET, count, 120.0))
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process, 10)
     raw = asyncio.run(raw_times(here, run, BARE_SOURCE))
     out = asyncio.run(first_times(here, BARE_TARGET, None))  # the bare loop keeps no headers
     latencies = [when - raw[e] for e, when in out.items() if e in raw]
