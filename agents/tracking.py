@@ -12,8 +12,8 @@ changes are written to the local store and the input offsets become committable 
 worker with nothing of it committed: the batch is processed again after the restart.
 
 A core-data barrier in the stream holds its partition until the local core-data tables hold the
-versions it lists (``agents.barriers``). A revoked partition is given up only once its batches in flight are committed;
-an assigned one is restored from its changelog before its first batch.
+versions it lists (``agents.barriers``). A revoked partition is given up only once its batches in
+flight are committed; an assigned one is restored from its changelog before its first batch.
 """
 
 from __future__ import annotations
