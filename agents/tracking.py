@@ -36,16 +36,15 @@ from pipeline.domain.rules import Limits
 from pipeline.kafka import clients
 from pipeline.kafka.assignor import Assignor
 from pipeline.kafka.batches import OutputRecord, last_offset
+from pipeline.kafka.contiguity import Contiguity
 from pipeline.kafka.fetching import CAUGHT_UP_WAIT_MS, FetchWait
 from pipeline.kafka.outbox import Outbox
 from pipeline.runtime import collector, metrics
 from pipeline.runtime.stats import stats
 from pipeline.runtime.timeline import timeline
 from pipeline.state import batch
-from pipeline.state.changelog import restore
+from pipeline.state.changelog import restore_states
 from pipeline.state.held import held
-from pipeline.state.partition import PartitionState
-from pipeline.state.store import PartitionStore
 from tables import coredata
 
 log = logging.getLogger(__name__)
@@ -82,6 +81,7 @@ class Tracking(Service):
         self.assignor: Assignor | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self.fetch_wait: FetchWait | None = None
+        self.contiguity: Contiguity | None = None
         self.producer: AIOKafkaProducer | None = None
         self.outbox: Outbox | None = None
         self._lock = asyncio.Lock()  # held while a batch is handled, and by the rebalance callbacks
@@ -187,6 +187,8 @@ class Tracking(Service):
             heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
             max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20, fetch_max_wait_ms=CAUGHT_UP_WAIT_MS,
         )
+        # Made before the first assignment, which tells it where each partition goes on from.
+        self.contiguity = Contiguity(self.consumer)
         self.consumer.subscribe([settings.topic_raw], listener=Listener(self))
         await self.consumer.start()
         # Short while caught up (latency), long while behind (full fetches): pipeline.kafka.fetching.
@@ -209,16 +211,9 @@ class Tracking(Service):
             if self._stopping:
                 return  # leaving the group: nothing to restore
             new = sorted(partitions - set(self.states))
-            stores = {p: PartitionStore(self.state_dir() / f"{settings.topic_raw}-{p}") for p in new}
-            started = time.monotonic()
-            rows = await asyncio.gather(*(
-                restore(settings.tracking_state_topic, p, stores[p], settings, settings.topic_raw)
-                for p in new))
-            for p in new:
-                self.states[p] = PartitionState(p, stores[p])
-            if new:
-                log.info("restored tracking state: %d rows of %d partitions in %.2f s", sum(rows), len(new),
-                         time.monotonic() - started)
+            self.states.update(await restore_states(new, self.state_dir(), settings))
+            assert self.contiguity is not None
+            await self.contiguity.assigned([TopicPartition(settings.topic_raw, p) for p in partitions])
             if self.assignor is not None:
                 held.owners = dict(self.assignor.owners)
             log.info("tracking assigned %s partitions %s", settings.topic_raw, sorted(partitions))
@@ -235,7 +230,10 @@ class Tracking(Service):
             state = self.states.get(tp.partition)
             if state is None or not records:
                 continue  # revoked since the fetch: its new owner reads these records
-            assert self._context is not None
+            assert self._context is not None and self.contiguity is not None
+            records = self.contiguity.take(tp, records)
+            if not records:
+                continue  # not where the partition's last batch ended: fetched again from there
             await barriers.process(records, state, self._context, flight.now, flight.result)
             flight.offsets[tp] = records[-1].offset + 1
         for p, state in self.states.items():

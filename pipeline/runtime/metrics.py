@@ -29,6 +29,10 @@ ingest_requests = CounterFamily(
     "adtrack_ingest_requests", "HTTP requests on the public ingest listener by endpoint and status.",
     ["endpoint", "status"], registry=registry,
 )
+fetch_gaps = CounterFamily(
+    "adtrack_fetch_gaps", "Fetches that did not follow on from the last record taken, by topic and what was done: "
+    "refetched, or stepped_over (the log holds no records there).", ["topic", "action"], registry=registry,
+)
 batch_latency = Histogram(
     "adtrack_batch_latency_seconds", "Per tracking batch: from its fetch until its outputs are acknowledged.",
     registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),

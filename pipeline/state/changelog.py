@@ -7,13 +7,17 @@ confirmed by a fetch (``pipeline.kafka.offsets``): the embedded broker reports a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from pathlib import Path
+
 from aiokafka import TopicPartition
 
 from config.settings import Settings
 from pipeline.kafka import clients
 from pipeline.kafka.offsets import confirm
+from pipeline.state.partition import PartitionState
 from pipeline.state.store import PartitionStore
 
 log = logging.getLogger(__name__)
@@ -50,3 +54,16 @@ async def restore(topic: str, partition: int, store: PartitionStore, settings: S
     log.info("restored tracking state of %s[%s]: %d rows in %.2f s", source, partition, rows,
              time.monotonic() - started)
     return rows
+
+
+async def restore_states(partitions: list[int], state_dir: Path, settings: Settings) -> dict[int, PartitionState]:
+    """The tracking state of newly assigned ``tracking.raw`` partitions, each restored from its changelog."""
+    if not partitions:
+        return {}
+    started = time.monotonic()
+    stores = {p: PartitionStore(state_dir / f"{settings.topic_raw}-{p}") for p in partitions}
+    rows = await asyncio.gather(*(restore(settings.tracking_state_topic, p, stores[p], settings, settings.topic_raw)
+                                  for p in partitions))
+    log.info("restored tracking state: %d rows of %d partitions in %.2f s", sum(rows), len(partitions),
+             time.monotonic() - started)
+    return {p: PartitionState(p, stores[p]) for p in partitions}

@@ -12,6 +12,9 @@ from pipeline.kafka.fetching import BEHIND_RECORDS, BEHIND_WAIT_MS, CAUGHT_UP_WA
 
 pytestmark = pytest.mark.integration
 
+#: Records on the partition: enough for several fetches of 16 KiB, and far over the threshold.
+BACKLOG = max(3000, 3 * BEHIND_RECORDS)
+
 
 def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings) -> None:
     """On a real consumer: a backlog switches the wait the fetch requests carry; once read, it is short again."""
@@ -21,7 +24,7 @@ def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings)
         producer = clients.producer(settings, linger_ms=5)
         await producer.start()
         try:
-            for _ in range(3 * BEHIND_RECORDS):
+            for _ in range(BACKLOG):
                 await producer.send(topic, b"x" * 100, partition=0)  # queued; the flush waits for every one
             await producer.flush()
         finally:
@@ -34,7 +37,7 @@ def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings)
             consumer.assign([tp])
             wait = FetchWait(consumer)
             seen, read = [wait.wait_ms], 0
-            while read < 3 * BEHIND_RECORDS:
+            while read < BACKLOG:
                 fetched = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=2000, max_records=200), 30)
                 read += len(fetched.get(tp, []))
                 seen.append(wait.update())
