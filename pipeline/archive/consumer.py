@@ -29,6 +29,7 @@ from pipeline.archive.schema import Garbage, Row, to_row, to_table
 from pipeline.domain.dlq import dead_letter_record, record_limit
 from pipeline.kafka import clients
 from pipeline.kafka.admin import check_brokers, ensure_topics
+from pipeline.kafka.contiguity import Contiguity
 from pipeline.runtime.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Archive:
         self.lock = asyncio.Lock()
         self.tally = Tally("dead-lettered", settings.dlq_log_interval_s)
         self.consumer: AIOKafkaConsumer | None = None
+        self.contiguity: Contiguity | None = None
         self.producer: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -85,6 +87,7 @@ class Archive:
             session_timeout_ms=int(self.settings.session_timeout_s * 1000),
             heartbeat_interval_ms=int(min(3.0, self.settings.session_timeout_s / 3) * 1000),
             max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20)
+        self.contiguity = Contiguity(self.consumer)  # a hole in a fetch is fetched again, never archived over
         self.consumer.subscribe([self.topic], listener=Listener(self))
         try:
             await self.consumer.start()
@@ -113,7 +116,8 @@ class Archive:
         roll = self.rolls.get(partition)
         if roll is None:
             return  # revoked since the fetch: its new owner reads these
-        for record in records:
+        assert self.contiguity is not None
+        for record in self.contiguity.take(TopicPartition(self.topic, partition), records):
             if roll.next is not None and record.offset < roll.next:
                 continue  # read already: never twice in a roll
             row = to_row(record.value, partition, record.offset)
@@ -171,6 +175,8 @@ class Archive:
             await self.roll(mine)
             for p in mine:
                 self.rolls.pop(p, None)
+                if self.contiguity is not None:
+                    self.contiguity.expect(TopicPartition(self.topic, p), None)
 
     async def assign(self, assigned: set[TopicPartition]) -> None:
         assert self.consumer is not None
@@ -188,6 +194,8 @@ class Archive:
                 at = resume.resume_at(committed, highest.get(p))
                 if at is not None and at != committed:
                     self.consumer.seek(tp, at)
+                assert self.contiguity is not None
+                self.contiguity.expect(tp, at if at is not None else (await self.consumer.beginning_offsets([tp]))[tp])
                 log.info("archive assigned %s; resumes at %s (committed %s, highest in files %s)",
                          tp, "the reset" if at is None else at, committed, highest.get(p))
                 self.rolls[p] = Roll()
