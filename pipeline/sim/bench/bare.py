@@ -1,9 +1,10 @@
 """The bare loop: the least any consumer of ``tracking.raw`` does, the yardstick the worker is measured by.
 
-Consume, decode JSON, encode JSON, produce, commit; no state, no rules. The throughput phase runs it
-in the bench's own process over a backlog; the latency phase runs it as a process of its own
-(``command``) beside the paced producer, as the worker runs,
-until it is sent SIGTERM.
+Consume, decode JSON, encode JSON, produce, commit; no state, no rules. It always runs in a process
+of its own, a fresh interpreter as the worker is: the throughput phase over a backlog until it moved
+the backlog's records (``drain_command``, which prints its figures as JSON), the latency phase beside
+the paced producer until it is sent SIGTERM (``command``). Inside the bench's process it would share
+a heap holding every event sent for the oracle, whose garbage collections would slow it down.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ async def loop(settings: Settings, source: str, target: str, count: int | None =
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+def drain_command(source: str, target: str, count: int) -> list[str]:
+    """The bare loop as a process of its own over ``count`` records; it prints its seconds and CPU seconds as JSON."""
+    return [sys.executable, "-c", "import sys; from pipeline.sim.bench.bare import drain; drain(*sys.argv[1:])",
+            source, target, str(count)]
+
+
+def drain(source: str, target: str, count: str) -> None:
+    started_cpu = time.process_time()
+    seconds = asyncio.run(loop(Settings.from_env(), source, target, int(count)))
+    print(orjson.dumps({"seconds": seconds, "cpu_s": time.process_time() - started_cpu}).decode(), flush=True)
 
 
 def command(source: str, target: str) -> list[str]:

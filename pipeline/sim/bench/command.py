@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -47,6 +50,8 @@ class PhaseFailed(Exception):
 
 def run(options: Options) -> int:
     home = Path(tempfile.mkdtemp(prefix="adtrack-bench-"))
+    # Stopped with SIGTERM, the bench still stops its workers and brokers on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     shares = options.shares
     print(f"bench: {options.events} events ({shares.invalid:.0%} invalid, {shares.duplicates:.0%} duplicates, "
           f"{shares.rerouted:.0%} re-routed, {BARRIERS} preloaded and {LIVE_BARRIERS} live core-data barriers), "
@@ -55,7 +60,7 @@ def run(options: Options) -> int:
     failure = None
     try:
         _phases(options, home, figures)
-    except (PhaseFailed, TimeoutError, WorkerError) as exc:
+    except (PhaseFailed, TimeoutError, WorkerError, subprocess.SubprocessError) as exc:
         failure = str(exc)
     figures["oracle"] = {"passed": failure is None, "problems": [failure] if failure else []}
     if options.json is not None:
@@ -81,8 +86,9 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
     for n in range(1, options.runs + 1):
         with stage(home, f"run-{n}") as here:
             backlog = preload(here, uuid.uuid4().hex[:12], options.events, options.shares, options.seed)
-            bare = throughput.bare(here, backlog)
-            worker = throughput.worker(here, backlog, timeout_s=max(300.0, options.events / 200))
+            timeout_s = max(300.0, options.events / 200)
+            bare = throughput.bare(here, backlog, timeout_s)
+            worker = throughput.worker(here, backlog, timeout_s)
             _judge(f"run {n}", worker["oracle"])
             for process in here.workers:
                 process.stop()

@@ -1,7 +1,7 @@
 """Throughput on one backlog: the bare aiokafka loop, then one worker, on the same broker.
 
-The bare loop (``pipeline.sim.bench.bare``) is the least any consumer of ``tracking.raw`` does. The
-worker is timed from "ready" until the last output of the backlog (its Kafka timestamp), and also
+The bare loop (``pipeline.sim.bench.bare``) is the least any consumer of ``tracking.raw`` does; it
+runs in a process of its own, as the worker does. The worker is timed from "ready" until the last output of the backlog (its Kafka timestamp), and also
 from its first output to its last (small backlogs: without the group join); what it and the broker
 spent in CPU seconds is read from /proc.
 """
@@ -9,24 +9,33 @@ spent in CPU seconds is read from /proc.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from typing import Any
+
+import orjson
 
 from pipeline.sim.bench import bare as bare_loop, kafka, procs
 from pipeline.sim.bench.backlog import Backlog, live_bumps
 from pipeline.sim.bench.stage import Stage, wait_ready, worker_pid
 from pipeline.sim.bench.verify import read_outputs, verdict
+from pipeline.sim.workers import worker_env
 
 SCRATCH_TOPIC = "bench.baseline"
 LIVE_BARRIERS = 2
 
 
-def bare(here: Stage, backlog: Backlog) -> dict[str, Any]:
-    broker_cpu, own_cpu = here.broker_cpu(), time.process_time()
-    seconds = asyncio.run(bare_loop.loop(here.settings, here.settings.topic_raw, SCRATCH_TOPIC, backlog.records))
+def bare(here: Stage, backlog: Backlog, timeout_s: float) -> dict[str, Any]:
+    """The bare loop, a process of its own as the worker is, moves the backlog; its figures."""
+    broker_cpu = here.broker_cpu()
+    command = bare_loop.drain_command(here.settings.topic_raw, SCRATCH_TOPIC, backlog.records)
+    env = worker_env(here.settings.kafka_bootstrap_servers, here.settings.app_id)
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s, check=True)
+    figures = orjson.loads(done.stdout.strip().splitlines()[-1])
+    seconds = figures["seconds"]
     return {"events": len(backlog.sent), "records": backlog.records, "seconds": seconds,
             "events_per_s": len(backlog.sent) / seconds if seconds else 0.0,
-            "cpu_s": time.process_time() - own_cpu, "broker_cpu_s": here.broker_cpu() - broker_cpu}
+            "cpu_s": figures["cpu_s"], "broker_cpu_s": here.broker_cpu() - broker_cpu}
 
 
 def worker(here: Stage, backlog: Backlog, timeout_s: float) -> dict[str, Any]:
