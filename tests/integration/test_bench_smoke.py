@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -39,3 +44,57 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     assert set(figures["restore"]) >= {"available", "restored_rows", "seconds", "rows_per_s", "ready_s", "serving_s"}
     for key in ("bare_events_per_s", "worker_events_per_s", "ratio", "worker_cpu_s", "broker_cpu_s"):
         assert figures[key] > 0
+
+
+def _descendants(root: int) -> set[int]:
+    """Live (not zombie) processes under ``root``, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.integration
+def test_a_bench_sent_sigterm_stops_its_broker_and_worker_on_the_way_out(tmp_path: Path) -> None:
+    # Its logs and data dirs go under the test's own directory.
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "bench", "--smoke"], stdout=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True)
+    try:
+        deadline, children = time.monotonic() + 120, set()
+        while time.monotonic() < deadline:  # until the broker and a worker run under it
+            children = _descendants(process.pid)
+            commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if _alive(pid)]
+            if any(b"faust" in c for c in commands) and any(b"broker" in c for c in commands):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the smoke bench started no broker and worker within 120 s")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 143
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [pid for pid in children if _alive(pid)] == []
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for pid in children:  # what the bench left behind, if it failed to stop it
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
