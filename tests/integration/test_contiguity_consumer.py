@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import TopicPartition
-
-from pipeline.kafka import clients
 from pipeline.kafka.contiguity import Contiguity
+from tests import partitions
 
 pytestmark = pytest.mark.integration
 
@@ -20,20 +18,8 @@ pytestmark = pytest.mark.integration
 def test_records_past_a_hole_are_fetched_again_from_the_expected_offset(broker, settings) -> None:
     async def scenario() -> list[int]:
         topic = "contiguity.hole"
-        producer = clients.producer(settings, linger_ms=5)
-        await producer.start()
-        try:
-            for n in range(300):
-                await producer.send(topic, str(n).encode(), partition=0)
-            await producer.flush()
-        finally:
-            await producer.stop()
-        consumer = clients.consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest",
-                                    max_partition_fetch_bytes=2048, fetch_max_bytes=2048)
-        await consumer.start()
-        try:
-            tp = TopicPartition(topic, 0)
-            consumer.assign([tp])
+        await partitions.fill(settings, topic, (str(n).encode() for n in range(300)))
+        async with partitions.reading(settings, topic, fetch_bytes=2048) as (consumer, tp):
             contiguity = Contiguity(consumer)
             contiguity.expect(tp, 100)
             consumer.seek(tp, 150)  # the fetch answers past the 50 records the partition goes on from
@@ -42,7 +28,5 @@ def test_records_past_a_hole_are_fetched_again_from_the_expected_offset(broker, 
                 fetched = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=2000, max_records=40), 30)
                 taken += [int(record.value) for record in contiguity.take(tp, fetched.get(tp, []))]
             return taken
-        finally:
-            await consumer.stop()
 
     assert asyncio.run(scenario()) == list(range(100, 300))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import TopicPartition
-
-from pipeline.kafka import clients
 from pipeline.kafka.fetching import BEHIND_RECORDS, BEHIND_WAIT_MS, CAUGHT_UP_WAIT_MS, FetchWait
+from tests import partitions
 
 pytestmark = pytest.mark.integration
 
@@ -21,20 +19,8 @@ def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings)
 
     async def scenario() -> list[int]:
         topic = "fetching.backlog"
-        producer = clients.producer(settings, linger_ms=5)
-        await producer.start()
-        try:
-            for _ in range(BACKLOG):
-                await producer.send(topic, b"x" * 100, partition=0)  # queued; the flush waits for every one
-            await producer.flush()
-        finally:
-            await producer.stop()
-        consumer = clients.consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest",
-                                    max_partition_fetch_bytes=16_384, fetch_max_bytes=16_384)
-        await consumer.start()
-        try:
-            tp = TopicPartition(topic, 0)
-            consumer.assign([tp])
+        await partitions.fill(settings, topic, (b"x" * 100 for _ in range(BACKLOG)))
+        async with partitions.reading(settings, topic, fetch_bytes=16_384) as (consumer, tp):
             wait = FetchWait(consumer)
             seen, read = [wait.wait_ms], 0
             while read < BACKLOG:
@@ -42,8 +28,6 @@ def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings)
                 read += len(fetched.get(tp, []))
                 seen.append(wait.update())
             return seen
-        finally:
-            await consumer.stop()
 
     seen = asyncio.run(scenario())
     assert seen[0] == CAUGHT_UP_WAIT_MS
