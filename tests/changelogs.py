@@ -12,11 +12,13 @@ from kafka import KafkaConsumer, TopicPartition
 
 from config.clients import kafka_python_options
 from config.settings import Settings
+from pipeline.state.records import ACCEPTED_BATCH, AcceptedBatch
 
 OFFSET_KEY = b"__faust\x00offset__"  # faust's own bookkeeping in every partition db, not table data
 STATE_BOOKKEEPING = b"~"  # the tracking state store's changelog offset and expiry index, not state rows
 
 Partitions = dict[int, dict[Any, Any]]
+BATCH_PREFIX = ACCEPTED_BATCH.decode()
 
 
 def table_changelog(settings: Settings, table: str) -> Partitions:
@@ -24,7 +26,20 @@ def table_changelog(settings: Settings, table: str) -> Partitions:
 
 
 def state_changelog(settings: Settings) -> Partitions:
-    return changelog(settings, settings.tracking_state_topic, bytes.decode)
+    """The tracking state changelog as the rows a store holds: each accepted batch one row per event."""
+    folded = changelog(settings, settings.tracking_state_topic, bytes.decode)
+    return {partition: expand(rows) for partition, rows in folded.items()}
+
+
+def expand(rows: dict[str, Any]) -> dict[str, Any]:
+    """``accepted-batch:<offset>`` rows as ``accepted:<event_id>`` rows, batch after batch in offset order."""
+    batches = sorted((int(key.removeprefix(BATCH_PREFIX)), row) for key, row in rows.items()
+                     if key.startswith(BATCH_PREFIX))
+    expanded = {key: row for key, row in rows.items() if not key.startswith(BATCH_PREFIX)}
+    for _offset, row in batches:
+        for event_id, entry in AcceptedBatch.decode(orjson.dumps(row)).items():
+            expanded[f"accepted:{event_id}"] = entry._asdict()
+    return expanded
 
 
 def changelog(settings: Settings, topic: str, decode_key: Any, timeout_s: float = 30.0) -> Partitions:

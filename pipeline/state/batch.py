@@ -151,7 +151,8 @@ class _Judge:
         prior = state.accepted(event_id)
         self.replay = replay = (prior is not None and prior.partition == record.partition
                                 and prior.offset == record.offset)
-        self.seen = prior is not None and not replay
+        # An entry is kept until every entry of its batch expired: past its own expiry it counts no more.
+        self.seen = prior is not None and not replay and prior.expires_at > self.now
         self.charged = charged = state.spend(campaign_id)
         self.remaining = _UNKNOWN
         verdict = evaluate(event, self.now, self.context.limits, self.lookups)

@@ -28,7 +28,7 @@ FETCH_BYTES = 16 << 20
 
 async def restore(topic: str, partition: int, store: PartitionStore, settings: Settings,
                   source: str) -> int:
-    """Apply the changelog partition's records after the store's offset; the number of records read.
+    """Apply the changelog partition's records after the store's offset; the number of rows written.
 
     ``source`` names the input topic whose partition this state belongs to, for the log.
     """
@@ -47,8 +47,7 @@ async def restore(topic: str, partition: int, store: PartitionStore, settings: S
             while await consumer.position(tp) < end:
                 records = (await consumer.getmany(tp, timeout_ms=1000, max_records=FETCH_RECORDS)).get(tp, [])
                 if records:
-                    store.apply([(r.key, r.value) for r in records], records[-1].offset)
-                    rows += len(records)
+                    rows += store.apply([(r.key, r.value) for r in records], records[-1].offset)
     finally:
         await consumer.stop()
     log.info("restored tracking state of %s[%s]: %d rows in %.2f s", source, partition, rows,

@@ -1,8 +1,8 @@
 """One partition's tracking state as the batch path sees it: reads, writes, and what to log.
 
 Changes of the batch being processed are kept as rows; ``seal`` turns them into the changes to send
-to the changelog, and ``written`` keeps them in the local store once the changelog acknowledged
-them. A sealed batch stays readable until then, so the next batch can be processed while the
+to the changelog (its spend rows, one record for all the events it accepted, tombstones of expired
+batches), and ``written`` keeps them in the local store once the changelog acknowledged them. A sealed batch stays readable until then, so the next batch can be processed while the
 previous one's records are on their way. Reads look at the rows of the current batch, of sealed
 batches (newest first), then the local store (one multi-get per batch for the event ids it holds);
 spend rows are few and live in memory.
@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from pipeline.state.records import SPEND, AcceptedEvent, NO_SPEND, Spend, accepted_key, spend_key
+from pipeline.state.records import ACCEPTED, AcceptedBatch, AcceptedEvent, NO_SPEND, Spend, accepted_key, spend_key
 from pipeline.state.store import Change, PartitionStore
 
-#: Expired entries removed per batch at most: their tombstones travel in the batch's changelog records
-#: (with the batch's other rows they stay within one record batch of 1 MiB).
-EXPIRE_PER_BATCH = 4000
+#: Expired accepted batches removed per batch at most (each is one tombstone, and a multi-get of its entries).
+EXPIRE_PER_BATCH = 8
 
 Rows = dict[bytes, AcceptedEvent | Spend | None]
 
@@ -28,10 +27,25 @@ class Sealed:
 
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
+        spend: list[Change] = []
+        tombstones: list[Change] = []
+        event_ids: list[str] = []
+        entries: list[AcceptedEvent] = []
+        for key, row in rows.items():
+            if type(row) is AcceptedEvent:
+                event_ids.append(key[len(ACCEPTED):].decode())
+                entries.append(row)
+            elif row is None:
+                tombstones.append((key, None))
+            else:
+                spend.append((key, row.encode()))
         # Spend rows first: an event at or below a campaign's charged offset is never charged again
         # (``pipeline.state.batch``), so spend may land before the entries if the records are ever split.
-        self.changes: list[Change] = sorted(((key, None if row is None else row.encode()) for key, row in rows.items()),
-                                            key=lambda change: not change[0].startswith(SPEND))
+        self.changes: list[Change] = spend
+        if entries:
+            accepted = AcceptedBatch(event_ids, entries)
+            self.changes.append((accepted.key, accepted.encode()))
+        self.changes.extend(tombstones)
         #: the changes as changelog records (key, value, headers)
         self.records = [(key, value, []) for key, value in self.changes]
 
@@ -92,7 +106,7 @@ class PartitionState:
         self._rows[spend_key(campaign_id)] = spend
 
     def expire(self, now_ms: int) -> int:
-        """Tombstone the entries whose dedupe window (plus clock skew) is over; how many."""
+        """Tombstone the accepted batches whose entries' dedupe window (plus clock skew) is over; how many."""
         expired = [k for k in self.store.expired(now_ms, EXPIRE_PER_BATCH) if not self._pending(k)[0]]
         for key in expired:
             self._rows[key] = None
@@ -111,8 +125,7 @@ class PartitionState:
     def written(self, sealed: Sealed, changelog_offset: int) -> None:
         """The changelog acknowledged ``sealed`` (the oldest sealed batch) up to ``changelog_offset``."""
         assert self._sealed and self._sealed[0] is sealed, "sealed batches are written in order"
-        expiries = {key: row.expires_at for key, row in sealed.rows.items() if isinstance(row, AcceptedEvent)}
-        self.store.apply(sealed.changes, changelog_offset, expiries)
+        self.store.apply(sealed.changes, changelog_offset)
         self._sealed.popleft()
 
     def discard(self) -> None:

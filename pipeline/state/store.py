@@ -1,24 +1,27 @@
 """The local copy of one partition's tracking state: a RocksDB database (rocksdict).
 
-It holds the changelog's rows under the changelog's own keys, an expiry index, and the offset of
-the last changelog record applied, all written in one write batch: after a crash the store is a
-prefix of the changelog, and restoring reads only what follows that offset. Written only after
-the changelog acknowledged the rows, so it never holds what the changelog does not.
+It holds the changelog's spend rows under their own keys; each accepted batch expanded into one
+``accepted:<event_id>`` row per event, the batch itself (under ``~`` + its changelog key) and an
+expiry index row for it; and the offset of the last changelog record applied, all written in one
+write batch: after a crash the store is a prefix of the changelog, and restoring reads only what
+follows that offset. Written only after the changelog acknowledged the rows, so it never holds what
+the changelog does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch, WriteOptions
 
-from pipeline.state.records import ACCEPTED, AcceptedEvent, Spend, SPEND
+from pipeline.state.records import ACCEPTED, ACCEPTED_BATCH, AcceptedBatch, Spend, SPEND
 
 Change = tuple[bytes, bytes | None]  # (changelog key, value or None for a tombstone)
 
 OFFSET = b"~changelog-offset"
 EXPIRY = b"~expiry:"
+BATCH = b"~"  # before a changelog key: an accepted batch as the changelog holds it
 _DIGITS = 16
 #: One block cache for every partition's database of the process (RocksDB's own default is per database).
 _CACHE = Cache(64 << 20)
@@ -54,7 +57,7 @@ class PartitionStore:
         write_options.disable_wal = True
         self._db.set_write_options(write_options)
         # Where the expiry scan goes on from: the index rows before it are deleted, and a new one always
-        # sorts after it (an accepted event expires after now; an older one would be stale).
+        # sorts after it (a batch expires after the events it accepted were new; an older one is stale).
         self._expiry_cursor = EXPIRY
 
     def close(self) -> None:
@@ -78,34 +81,54 @@ class PartitionStore:
             rows[key[len(SPEND):].decode()] = Spend.decode(value)
         return rows
 
-    def apply(self, changes: Iterable[Change], changelog_offset: int, expiries: Mapping[bytes, int] | None = None) -> None:
-        """Write changelog rows (and tombstones) up to ``changelog_offset`` in one write batch.
+    def apply(self, changes: Iterable[Change], changelog_offset: int) -> int:
+        """Write changelog records (and tombstones), in order, up to ``changelog_offset`` in one write batch.
 
-        ``expiries`` may give the expiry of accepted entries put (else it is read from their values).
+        Returns the rows written: an accepted batch's entries count one each.
         """
+        folded: dict[bytes, bytes | None] = {}
+        for key, value in changes:  # the last value of each key: a batch and its tombstone cancel out
+            folded.pop(key, None)
+            folded[key] = value
         batch = WriteBatch(raw_mode=True)
+        written: set[bytes] = set()  # entries this write puts: newer than any a removed batch has
         removed: list[bytes] = []
-        for key, value in changes:
-            if value is None:
-                batch.delete(key)
-                if key.startswith(ACCEPTED):
-                    removed.append(key)
+        rows = len(folded)
+        for key, value in folded.items():
+            if not key.startswith(ACCEPTED_BATCH):
+                if value is None:
+                    batch.delete(key)
+                else:
+                    batch.put(key, value)
+            elif value is None:
+                removed.append(key)
             else:
-                batch.put(key, value)
-                if key.startswith(ACCEPTED):
-                    expires_at = expiries.get(key) if expiries else None
-                    if expires_at is None:
-                        expires_at = AcceptedEvent.decode(value).expires_at
-                    batch.put(expiry_key(expires_at, key), b"")
-        # A removed entry's index row is found through the value it had.
-        for key, old in zip(removed, self.get_many(removed)):
-            if old is not None:
-                batch.delete(expiry_key(AcceptedEvent.decode(old).expires_at, key))
+                accepted = AcceptedBatch.decode(value)
+                rows += len(accepted.entries) - 1
+                for event_id, entry in accepted.items():
+                    entry_key = ACCEPTED + event_id.encode()
+                    batch.put(entry_key, entry.encode())
+                    written.add(entry_key)
+                batch.put(BATCH + key, value)
+                batch.put(expiry_key(accepted.expires_at, key), b"")
+        for key, value in zip(removed, self.get_many([BATCH + key for key in removed])):
+            if value is not None:
+                self._remove(batch, key, AcceptedBatch.decode(value), written)
         batch.put(OFFSET, str(changelog_offset).encode())
         self._db.write(batch)
+        return rows
+
+    def _remove(self, batch: WriteBatch, key: bytes, accepted: AcceptedBatch, written: set[bytes]) -> None:
+        """Delete an accepted batch, and each of its entries unless an event of the same id was accepted since."""
+        batch.delete(BATCH + key)
+        batch.delete(expiry_key(accepted.expires_at, key))
+        keys = [ACCEPTED + event_id.encode() for event_id in accepted.event_ids]
+        for entry_key, entry, stored in zip(keys, accepted.entries, self.get_many(keys)):
+            if entry_key not in written and stored == entry.encode():
+                batch.delete(entry_key)
 
     def expired(self, now_ms: int, limit: int) -> list[bytes]:
-        """Keys of accepted entries that expired at or before ``now_ms``, oldest first, at most ``limit``."""
+        """Changelog keys of accepted batches whose every entry expired at or before ``now_ms``, oldest first."""
         bound = b"%s%0*d" % (EXPIRY, _DIGITS, now_ms)
         found = []
         # Not from the start of the index: a queue's deleted head would be walked over again and again.

@@ -40,7 +40,7 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     assert isinstance(figures["soak"]["rss_slope_mib_per_min"], float)
     assert figures["archive"]["records_per_s"] > 0  # a figure; whether it keeps up is for the bench to say
     assert only["archive"]["rows"] == only["worker"]["oracle"]["accepted"] and only["archive"]["lag"] == {}
-    assert figures["restore"]["rows"] == bench.SMOKE.restore_rows
+    assert figures["restore"]["rows"] == figures["restore"]["restored_rows"] == bench.SMOKE.restore_rows
     assert set(figures["restore"]) >= {"available", "restored_rows", "seconds", "rows_per_s", "ready_s", "serving_s"}
     for key in ("bare_events_per_s", "worker_events_per_s", "ratio", "worker_cpu_s", "broker_cpu_s"):
         assert figures[key] > 0

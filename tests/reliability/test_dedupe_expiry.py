@@ -1,5 +1,5 @@
-"""Dedupe entries expire: inside the window a copy is a duplicate, after it stale; expired entries are
-tombstoned in the state changelog, and a wiped data dir restored from that changelog holds none of them.
+"""Dedupe entries expire: inside the window a copy is a duplicate, after it stale; the batches of expired
+entries are tombstoned in the state changelog, and a wiped data dir restored from that changelog holds none of them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from config.settings import Settings
-from pipeline.state.records import accepted_key
+from pipeline.state.records import ACCEPTED_BATCH, AcceptedBatch, accepted_key
 from tests import factories
 from tests.changelogs import held_state, state_changelog
 from tests.harness import Kafka, Tail, wait_until
@@ -22,12 +22,16 @@ WINDOW_S, SKEW_S = 8, 1
 SHORT_WINDOW = {"ADTRACK_DEDUPE_WINDOW_S": str(WINDOW_S), "ADTRACK_MAX_CLOCK_SKEW_S": str(SKEW_S)}
 
 
-def tombstoned(settings: Settings, keys: set[bytes]) -> bool:
+def tombstoned(settings: Settings, event_ids: set[str]) -> bool:
+    """Whether the accepted batches that hold ``event_ids`` were all tombstoned (there is at least one)."""
     tail = Tail(settings.bootstrap_servers, settings.tracking_state_topic)
     try:
-        return keys <= {r.key for r in tail.read() if r.value is None}
+        records = tail.read()
     finally:
         tail.close()
+    holding = {r.key for r in records if r.key.startswith(ACCEPTED_BATCH) and r.value is not None
+               and event_ids & set(AcceptedBatch.decode(r.value).event_ids)}
+    return bool(holding) and holding <= {r.key for r in records if r.value is None}
 
 
 def test_expired_entries_are_tombstoned_and_a_wiped_worker_restores_without_them(
@@ -41,7 +45,8 @@ def test_expired_entries_are_tombstoned_and_a_wiped_worker_restores_without_them
         assert world.outcome(event["event_id"], timeout=60)[0] == "accepted"
 
     expired = {accepted_key(e["event_id"]) for e in old}
-    wait_until(lambda: tombstoned(settings, expired), 60, "the expired entries' tombstones", interval=0.5)
+    wait_until(lambda: tombstoned(settings, {e["event_id"] for e in old}), 60,
+               "the tombstones of the expired entries' batches", interval=0.5)
     # After the window a copy is too old to count, whatever the dedupe state says.
     copy = {**old[0], "event_id": old[0]["event_id"]}
     kafka.send(settings.topic_raw, copy, key=ids[0])

@@ -156,3 +156,12 @@ def test_rules_see_the_core_data_they_are_given(state: PartitionState) -> None:
 def test_an_event_older_than_the_window_is_stale_not_accepted(state: PartitionState) -> None:
     result = run(state, [raw(1, ts=NOW - WINDOW_MS - 1)])
     assert [r["reason"] for r in by_destination(result, "rejected")] == ["stale_event"]
+
+
+def test_a_copy_after_its_entry_expired_is_stale_though_the_entry_is_still_kept(state: PartitionState) -> None:
+    # Entries are removed with the last of their batch: one past its own expiry must not make a duplicate.
+    ts = NOW - WINDOW_MS - SKEW_MS - 1
+    state.accept("e1", AcceptedEvent(PARTITION, 1, None, ts + WINDOW_MS + SKEW_MS))
+    state.seal()
+    result = run(state, [raw(2, event_id="e1", ts=ts)])
+    assert [r["reason"] for r in by_destination(result, "rejected")] == ["stale_event"]

@@ -17,6 +17,7 @@ from pipeline.sim.bench.mix import Shares, home, mix
 from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
 from pipeline.sim.generator import SAMPLE_CORE_DATA
 from pipeline.sim.snapshot import Snapshot
+from pipeline.state.records import AcceptedBatch, Spend
 
 SETTINGS = Settings()
 UPDATES = read_updates(SAMPLE_CORE_DATA)
@@ -93,12 +94,19 @@ def test_restore_lines_are_read_per_partition_the_last_one_winning() -> None:
 
 
 def test_restore_rows_are_spread_over_the_partitions_like_the_state_layer_writes_them() -> None:
-    rows = list(restore.rows(2000, 4, seed=1))
-    assert Counter(p for p, *_ in rows) == {0: 500, 1: 500, 2: 500, 3: 500}
-    kinds = Counter(key.split(b":")[0] for _, key, _, _ in rows)
-    assert kinds == {b"accepted": 1998, b"spend": 2}
-    accepted = next(orjson.loads(v) for _, k, v, _ in rows if k.startswith(b"accepted:"))
-    assert set(accepted) == {"partition", "offset", "budget_remaining_micros", "expires_at"}
+    records = list(restore.rows(2 * restore.BATCH_EVENTS * 4 + 4000, 4, seed=1))
+    accepted = [(p, AcceptedBatch.decode(value)) for p, key, value, _ in records if key.startswith(b"accepted-batch:")]
+    spend = [(p, Spend.decode(value)) for p, key, value, _ in records if key.startswith(b"spend:")]
+    assert len(accepted) + len(spend) == len(records)
+    per_partition = Counter()
+    for p, batch in accepted:
+        assert {entry.partition for entry in batch.entries} == {p}
+        assert batch.key == b"accepted-batch:%d" % batch.entries[0].offset
+        assert len(batch.entries) <= restore.BATCH_EVENTS
+        per_partition[p] += len(batch.entries)
+    per_partition.update(p for p, _ in spend)
+    assert per_partition == {0: 5000, 1: 5000, 2: 5000, 3: 5000}
+    assert len(spend) == 20
 
 
 def test_the_table_names_every_figure() -> None:

@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from aiokafka.admin import NewTopic
 
 from config.settings import Settings
 from pipeline.kafka import clients
 from pipeline.sim.bench import kafka
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
+from pipeline.state.records import AcceptedBatch, AcceptedEvent, Spend, spend_key
 
 RESTORED = re.compile(rb"restored tracking state of (?P<topic>\S+)\[(?P<partition>\d+)\]: "
                       rb"(?P<rows>\d+) rows in (?P<seconds>[0-9.]+) s")
@@ -31,6 +31,7 @@ RESTORED = re.compile(rb"restored tracking state of (?P<topic>\S+)\[(?P<partitio
 RESTORED_ALL = re.compile(rb"restored tracking state: (?P<rows>\d+) rows of (?P<partitions>\d+) partitions? "
                           rb"in (?P<seconds>[0-9.]+) s")
 SPEND_EVERY = 1000  # one campaign's spend row among this many rows
+BATCH_EVENTS = 2000  # accepted events per record, as many as the tracking path's largest batch
 GRACE_S = 5.0  # how long to wait for restore lines once the probes have their outcomes
 DAY_MS = 86_400_000
 
@@ -40,19 +41,34 @@ def state_topic(settings: Settings) -> str:
 
 
 def rows(count: int, partitions: int, seed: int) -> Iterator[kafka.Out]:
-    """``count`` state rows over ``partitions``; spend rows are for campaigns no event names."""
+    """Records holding ``count`` state rows over ``partitions``, as the tracking path writes them.
+
+    Accepted events come in batches of ``BATCH_EVENTS`` per record; spend rows are for campaigns no
+    event names.
+    """
     rng, expires = random.Random(seed), int(time.time() * 1000) + DAY_MS
+    batches: dict[int, tuple[list[str], list[AcceptedEvent]]] = {p: ([], []) for p in range(partitions)}
     for n in range(count):
         partition, offset = n % partitions, n // partitions
         if n % SPEND_EVERY == SPEND_EVERY - 1:
-            key = f"spend:cmp-restore-{n:08d}".encode()
-            value: dict[str, Any] = {"spent_micros": rng.randrange(1 << 30), "offset": offset}
-        else:
-            key = b"accepted:" + str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode()
-            remaining = rng.randrange(1 << 30) if rng.random() < 0.8 else None
-            value = {"partition": partition, "offset": offset, "budget_remaining_micros": remaining,
-                     "expires_at": expires}
-        yield partition, key, orjson.dumps(value), []
+            spend = Spend(rng.randrange(1 << 30), offset)
+            yield partition, spend_key(f"cmp-restore-{n:08d}"), spend.encode(), []
+            continue
+        event_ids, entries = batches[partition]
+        event_ids.append(str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+        entries.append(AcceptedEvent(partition, offset, rng.randrange(1 << 30) if rng.random() < 0.8 else None,
+                                     expires))
+        if len(entries) == BATCH_EVENTS:
+            yield _accepted(partition, event_ids, entries)
+            batches[partition] = ([], [])
+    for partition, (event_ids, entries) in batches.items():
+        if entries:
+            yield _accepted(partition, event_ids, entries)
+
+
+def _accepted(partition: int, event_ids: list[str], entries: list[AcceptedEvent]) -> kafka.Out:
+    batch = AcceptedBatch(event_ids, entries)
+    return partition, batch.key, batch.encode(), []
 
 
 async def _create_state_topic(settings: Settings) -> None:
@@ -93,7 +109,7 @@ def restore(here: Stage, count: int, seed: int) -> dict[str, Any]:
     walls = [float(m["seconds"]) for m in RESTORED_ALL.finditer(log)]
     seconds = walls[-1] if walls else max((p["seconds"] for p in restored.values()), default=0.0)
     return {
-        "rows": written, "available": available, "restored_rows": total if available else None,
+        "rows": count, "records": written, "available": available, "restored_rows": total if available else None,
         "seconds": seconds if available else None,
         "rows_per_s": total / seconds if available and seconds else None,
         "partitions": {str(p): v for p, v in sorted(restored.items())},
