@@ -10,7 +10,6 @@ forgotten at a barrier.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -30,16 +29,10 @@ CONTROL_KEY = control.signing_key(settings.control_secret)
 
 async def process(records: Sequence[Any], state: PartitionState, context: batch.Context, now: int,
                   result: batch.Result) -> None:
-    """Add the outcomes of one partition's ``records`` to ``result``; ``context.lookup`` is replaced."""
-    memo: dict[tuple[str, str], Any] = {}
+    """Add the outcomes of one partition's ``records`` to ``result``.
 
-    def lookup(entity: str, id_: str) -> Any:
-        key = (entity, id_)
-        if key not in memo:
-            memo[key] = coredata.lookup(entity, id_)
-        return memo[key]
-
-    context = dataclasses.replace(context, lookup=lookup)
+    Each segment is one ``batch.process`` call, which looks each core-data id up once.
+    """
     segment: list[Any] = []
     for record in records:
         kind = control.classify(record.headers, record.value, CONTROL_KEY)
@@ -50,7 +43,6 @@ async def process(records: Sequence[Any], state: PartitionState, context: batch.
         segment = []
         if isinstance(kind, control.Barrier):
             await wait_for_coredata(list(kind.versions), record)
-            memo.clear()
         else:  # a barrier we did not write holds nothing
             result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
     batch.process(segment, state, context, now, result)

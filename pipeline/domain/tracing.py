@@ -54,4 +54,4 @@ def known_trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
 def trace_id(headers: Iterable[tuple[str, bytes]] | None) -> str:
     """The trace-id of the first valid ``traceparent`` header, or a new random one."""
     # Not a secret, only unique: the PRNG spares a system call per event.
-    return known_trace_id(headers) or f"{random.getrandbits(128):032x}"
+    return known_trace_id(headers) or random.getrandbits(128).to_bytes(16, "big").hex()

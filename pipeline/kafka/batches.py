@@ -9,9 +9,10 @@ before anything of its batch is sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.errors import MessageSizeTooLargeError
 
 Headers = Sequence[tuple[str, bytes]]
@@ -24,6 +25,7 @@ async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, r
     """``records`` as record batches to one partition: one, unless they outgrow a batch."""
     acks = []
     builder, count = producer.create_batch(), 0
+    append = _appender(builder)
     for key, value, headers in records:
         if type(headers) is not list:  # what the record builder takes
             headers = list(headers)
@@ -31,13 +33,30 @@ async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, r
         if size > max_record_bytes:
             raise MessageSizeTooLargeError(f"a record of {size} bytes for {topic}[{partition}] is over the "
                                            f"limit of {max_record_bytes} bytes")
-        if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
-            acks.append((await producer.send_batch(builder, topic, partition=partition), count))
+        if append(count, None, key=key, value=value, headers=headers) is None:
+            acks.append((await _send(producer, builder, count, topic, partition), count))
             builder, count = producer.create_batch(), 0
-            builder.append(key=key, value=value, timestamp=None, headers=headers)
+            append = _appender(builder)
+            append(count, None, key=key, value=value, headers=headers)
         count += 1
-    acks.append((await producer.send_batch(builder, topic, partition=partition), count))
+    acks.append((await _send(producer, builder, count, topic, partition), count))
     return acks
+
+
+def _appender(builder: BatchBuilder) -> Callable[..., object]:
+    """The append of the record batch builder inside aiokafka's ``BatchBuilder``: (relative offset, timestamp, ...).
+
+    ``BatchBuilder.append`` only forwards to it (counting relative offsets, applying serializers we do
+    not use), at about a quarter of the cost of each record; ``_send`` sets the count it would have kept.
+    """
+    return builder._builder.append
+
+
+async def _send(producer: AIOKafkaProducer, builder: BatchBuilder, count: int, topic: str,
+                partition: int) -> asyncio.Future:
+    builder._relative_offset = count
+    builder.close()
+    return await producer.send_batch(builder, topic, partition=partition)
 
 
 def last_offset(acks: Iterable[Ack]) -> int:

@@ -81,7 +81,7 @@ class Context:
     destinations: Destinations
     #: partitions of each output topic: an output goes to its campaign's home partition there
     output_partitions: dict[str, int]
-    #: (entity, id) -> live data or None; the caller memoises it for the batch
+    #: (entity, id) -> live data or None; asked once per id and entity for each ``process`` call
     lookup: Callable[[str, str], dict[str, Any] | None]
 
 
@@ -127,20 +127,22 @@ class _Judge:
         self.replay = False
         self.charged = NO_SPEND
         self.remaining: object = _UNKNOWN
-        lookup = context.lookup
+        self.budget = remembered(context.lookup, "budget")
         self.lookups = Lookups(
             seen=lambda _: self.seen,
-            campaign=lambda i: lookup("campaign", i),
-            publisher=lambda i: lookup("publisher", i),
-            slot=lambda i: lookup("slot", i),
+            campaign=remembered(context.lookup, "campaign"),
+            publisher=remembered(context.lookup, "publisher"),
+            slot=remembered(context.lookup, "slot"),
             remaining_micros=self.remaining_micros,
         )
+        #: campaign_id -> its real-time and batch outputs
+        self.accepted_outputs: dict[str, tuple[list[Out], list[Out]]] = {}
 
     def remaining_micros(self, campaign_id: str) -> int | None:
         if self.replay:
             return NO_LIMIT  # charged before the crash; never charge twice
         if self.remaining is _UNKNOWN:  # asked by the rules, then for the output: looked up once
-            budget = self.context.lookup("budget", campaign_id)
+            budget = self.budget(campaign_id)
             self.remaining = None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
         return self.remaining  # type: ignore[return-value]
 
@@ -182,6 +184,25 @@ class _Judge:
             state.accept(event_id, AcceptedEvent(record.partition, record.offset, remaining,
                                                  event["ts"] + self.expiry_ms))
         result.counts["accepted", campaign_id] += 1
+        outputs = self.accepted_outputs.get(campaign_id)
+        if outputs is None:
+            outputs = self.accepted_outputs[campaign_id] = (
+                result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)],
+                result.outputs[self.batch, home_partition(campaign_id, self.batch_count)])
         out = (key, value, list(record.headers))  # one list for both outputs: what the record builder takes
-        result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)].append(out)
-        result.outputs[self.batch, home_partition(campaign_id, self.batch_count)].append(out)
+        outputs[0].append(out)
+        outputs[1].append(out)
+
+
+def remembered(lookup: Callable[[str, str], dict[str, Any] | None],
+               entity: str) -> Callable[[str], dict[str, Any] | None]:
+    """``lookup`` of one entity, each id looked up once (for a segment: a barrier may change core data)."""
+    memo: dict[str, dict[str, Any] | None] = {}
+
+    def find(id_: str) -> dict[str, Any] | None:
+        if id_ in memo:
+            return memo[id_]
+        found = memo[id_] = lookup(entity, id_)
+        return found
+
+    return find

@@ -42,9 +42,10 @@ class Sealed:
         # Spend rows first: an event at or below a campaign's charged offset is never charged again
         # (``pipeline.state.batch``), so spend may land before the entries if the records are ever split.
         self.changes: list[Change] = spend
-        if entries:
-            accepted = AcceptedBatch(event_ids, entries)
-            self.changes.append((accepted.key, accepted.encode()))
+        #: the accepted batch, as the store would decode it from its record
+        self.accepted = AcceptedBatch(event_ids, entries) if entries else None
+        if self.accepted is not None:
+            self.changes.append((self.accepted.key, self.accepted.encode()))
         self.changes.extend(tombstones)
         #: the changes as changelog records (key, value, headers)
         self.records = [(key, value, []) for key, value in self.changes]
@@ -74,8 +75,10 @@ class PartitionState:
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Read the stored entries of ``event_ids`` in one multi-get (before the batch's lookups)."""
-        keys = [k for k in {accepted_key(i) for i in event_ids} if k not in self._read and not self._pending(k)[0]]
-        self._read.update(zip(keys, self.store.get_many(keys)))
+        keys = {accepted_key(i) for i in event_ids}
+        keys.difference_update(self._read, self._rows, *(sealed.rows for sealed in self._sealed))
+        wanted = list(keys)
+        self._read.update(zip(wanted, self.store.get_many(wanted)))
 
     def accepted(self, event_id: str) -> AcceptedEvent | None:
         key = accepted_key(event_id)
@@ -125,7 +128,7 @@ class PartitionState:
     def written(self, sealed: Sealed, changelog_offset: int) -> None:
         """The changelog acknowledged ``sealed`` (the oldest sealed batch) up to ``changelog_offset``."""
         assert self._sealed and self._sealed[0] is sealed, "sealed batches are written in order"
-        self.store.apply(sealed.changes, changelog_offset)
+        self.store.apply(sealed.changes, changelog_offset, sealed.accepted)
         self._sealed.popleft()
 
     def discard(self) -> None:

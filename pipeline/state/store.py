@@ -81,9 +81,10 @@ class PartitionStore:
             rows[key[len(SPEND):].decode()] = Spend.decode(value)
         return rows
 
-    def apply(self, changes: Iterable[Change], changelog_offset: int) -> int:
+    def apply(self, changes: Iterable[Change], changelog_offset: int, decoded: AcceptedBatch | None = None) -> int:
         """Write changelog records (and tombstones), in order, up to ``changelog_offset`` in one write batch.
 
+        ``decoded`` may be the accepted batch of one of the records, as decoding its value would give.
         Returns the rows written: an accepted batch's entries count one each.
         """
         folded: dict[bytes, bytes | None] = {}
@@ -103,7 +104,7 @@ class PartitionStore:
             elif value is None:
                 removed.append(key)
             else:
-                accepted = AcceptedBatch.decode(value)
+                accepted = decoded if decoded is not None and decoded.key == key else AcceptedBatch.decode(value)
                 rows += len(accepted.entries) - 1
                 for event_id, entry in accepted.items():
                     entry_key = ACCEPTED + event_id.encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -12,7 +13,7 @@ from config.clients import aiokafka_options
 from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
-from pipeline.kafka.batches import last_offset
+from pipeline.kafka.batches import last_offset, send_records
 from pipeline.kafka.outbox import Outbox
 from tests.harness import Kafka, unique
 
@@ -72,3 +73,28 @@ def test_a_send_that_fails_fails_every_later_batch_and_none_of_them_is_sent(sett
 
     asyncio.run(_with_outbox(settings, body))
     assert [r.value for r in kafka.read(topic)] == [b"ok"]
+
+
+@pytest.mark.integration
+def test_records_that_outgrow_one_record_batch_go_out_as_several_in_order(settings: Settings, kafka: Kafka) -> None:
+    topic = unique("outbox")
+    asyncio.run(ensure_topics(settings, [TopicSpec(topic, 1)]))
+    values = [b"%04d" % n + b"x" * 1000 for n in range(300)]  # about 300 KiB: five batches of 64 KiB
+
+    async def body() -> None:
+        producer = AIOKafkaProducer(acks="all", linger_ms=0, max_batch_size=64 << 10, **aiokafka_options(settings))
+        await producer.start()
+        try:
+            acks = await send_records(producer, topic, 0, [(None, v, [("n", v[:4])]) for v in values], LIMIT)
+            await asyncio.gather(*(future for future, _ in acks))
+        finally:
+            await producer.stop()
+        assert len(acks) >= 5 and sum(count for _, count in acks) == len(values)
+        assert [future.result().offset for future, _ in acks] == list(
+            itertools.accumulate((count for _, count in acks[:-1]), initial=0))
+        assert last_offset(acks) == len(values) - 1
+
+    asyncio.run(body())
+    records = kafka.read(topic)
+    assert [r.value for r in records] == values
+    assert [r.headers for r in records] == [{"n": v[:4]} for v in values]
