@@ -10,6 +10,7 @@ import asyncio
 import time
 from typing import Any
 
+import faust
 from aiokafka import TopicPartition
 
 from config.topics import durability
@@ -17,16 +18,41 @@ from pipeline.app import app, settings
 from pipeline.domain.coredata import ENTITIES, live_data
 from pipeline.kafka import clients, offsets
 
+#: What ``stored`` found, per entity: the tracking path asks for the same few ids batch after batch, and
+#: a table read is a RocksDB get and a JSON decode. Only ids that exist are kept (an event may name any
+#: id), so this holds at most what the tables hold. Forgotten when this worker writes the id, and all of
+#: an entity's whenever its table applies changelog records: core data changes rarely.
+_found: dict[str, dict[str, dict[str, Any]]] = {entity: {} for entity in ENTITIES}
+
+
+class CoreDataTable(faust.GlobalTable):
+    """A global table of one entity that forgets what ``stored`` found once it applied changelog records."""
+
+    def __init__(self, *args: Any, entity: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entity = entity
+
+    def apply_changelog_batch(self, batch: Any) -> None:
+        super().apply_changelog_batch(batch)
+        _found[self.entity].clear()
+
+
+# What app.GlobalTable does (standby changes applied as they come, one at a time), with this class.
 TABLES = {
-    entity: app.GlobalTable(
-        f"coredata-{entity}",
+    entity: app.tables.add(CoreDataTable(
+        app,
+        name=f"coredata-{entity}",
+        entity=entity,
+        beacon=app.tables.beacon,
+        is_global=True,
+        standby_buffer_size=1,
         partitions=1,
         # Without it, changelog partitions are not resumed after recovery (faust-streaming #283).
         recovery_buffer_size=1,
         extra_topic_configs=durability(settings),
         key_type=str,
         help=f"Core data: {entity} by id.",
-    )
+    ))
     for entity in ENTITIES
 }
 
@@ -40,17 +66,23 @@ _written: dict[tuple[str, str], dict[str, Any]] = {}
 
 def stored(entity: str, id_: str) -> dict[str, Any] | None:
     """The newest stored form of an entity this worker knows of, or None."""
+    found = _found[entity].get(id_)
+    if found is not None:
+        return found
     value = TABLES[entity].get(id_)
     mine = _written.get((entity, id_))
-    if mine is None or (value is not None and value["version"] >= mine["version"]):
-        return value
-    return mine
+    if mine is not None and (value is None or value["version"] < mine["version"]):
+        value = mine
+    if value is not None:
+        _found[entity][id_] = value
+    return value
 
 
 def store(entity: str, id_: str, value: dict[str, Any]) -> None:
     """Write an entity's new stored form (only the core-data agent does, while iterating its stream)."""
     TABLES[entity][id_] = value
     _written[(entity, id_)] = value
+    _found[entity].pop(id_, None)
 
 
 def items(entity: str) -> list[tuple[str, dict[str, Any]]]:
