@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from pipeline.domain.enrich import enrich, received_at
+from pipeline.domain.enrich import core_fields, encode_enriched, event_fields, received_at
 from pipeline.domain.errors import PoisonError
 from pipeline.domain.events import decode_event
 from pipeline.domain.pricing import to_micros
@@ -135,8 +135,18 @@ class _Judge:
             slot=remembered(context.lookup, "slot"),
             remaining_micros=self.remaining_micros,
         )
+        #: (campaign_id, publisher_id, slot_id) -> the JSON of their core-data fields (the lookups are per segment too)
+        self.core_jsons: dict[tuple[str, str, str], bytes] = {}
         #: campaign_id -> its real-time and batch outputs
         self.accepted_outputs: dict[str, tuple[list[Out], list[Out]]] = {}
+
+    def core_json(self, event: dict[str, Any], verdict: Accepted) -> bytes:
+        """The enriched record's core-data fields as JSON, encoded once per campaign, publisher and slot."""
+        ids = event["campaign_id"], event["publisher_id"], event["slot_id"]
+        found = self.core_jsons.get(ids)
+        if found is None:
+            found = self.core_jsons[ids] = orjson.dumps(core_fields(event, verdict))
+        return found
 
     def remaining_micros(self, campaign_id: str) -> int | None:
         if self.replay:
@@ -175,8 +185,9 @@ class _Judge:
             remaining = self.remaining_micros(campaign_id)
             if charge and remaining is not None:
                 remaining -= verdict.cost_micros
-        value = orjson.dumps(enrich(event, verdict, remaining, self.now, trace_id(record.headers),
-                                    received_at(record.headers)))
+        value = encode_enriched(event, self.core_json(event, verdict),
+                                event_fields(verdict, remaining, self.now, trace_id(record.headers),
+                                             received_at(record.headers)))
         # The state changes last: an event that fails before them leaves no trace in the state.
         if charge and verdict.cost_micros:
             state.charge(campaign_id, Spend(charged.spent_micros + verdict.cost_micros, record.offset))

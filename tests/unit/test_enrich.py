@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.domain.enrich import enrich, received_at
+from pipeline.domain.enrich import ENRICHED_FIELDS, core_fields, encode_enriched, enrich, event_fields, received_at
 from pipeline.domain.rules import Accepted
 from tests import factories
 
@@ -103,3 +105,23 @@ def test_the_receive_time_is_read_from_the_first_well_formed_header() -> None:
     assert received_at([("adtrack.received_at", b"-5"), ("adtrack.received_at", b"12")]) == 12
     assert received_at([("adtrack.received_at", b"1" * 19)]) is None
     assert received_at([]) is None and received_at(None) is None
+
+
+_ints = st.integers(-(1 << 63), (1 << 63) - 1)  # what JSON decoding gives
+_values = st.one_of(st.none(), st.booleans(), _ints, st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=20), st.lists(_ints, max_size=3), st.dictionaries(st.text(max_size=5), _ints, max_size=3))
+# Extra fields of a raw event: any name, the enriched record's own among them.
+_extra = st.dictionaries(st.one_of(st.text(max_size=12), st.sampled_from(sorted(ENRICHED_FIELDS))), _values, max_size=6)
+
+
+@settings(max_examples=200)
+@given(_extra, st.one_of(st.none(), st.integers(-(1 << 50), 1 << 50)), st.one_of(st.none(), st.integers(0, 1 << 50)),
+       st.integers(0, 1 << 20))
+def test_encoding_with_the_core_fields_encoded_once_gives_the_bytes_of_the_enriched_record(
+    extra: dict[str, Any], remaining: int | None, received: int | None, cost: int
+) -> None:
+    event = {**raw(), **extra}
+    verdict = accepted(cost_micros=cost)
+    fields = event_fields(verdict, remaining, NOW, TRACE, received)
+    encoded = encode_enriched(event, orjson.dumps(core_fields(event, verdict)), fields)
+    assert encoded == orjson.dumps(enrich(event, verdict, remaining, NOW, TRACE, received))
