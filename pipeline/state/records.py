@@ -7,7 +7,8 @@ The changelog holds two kinds of record, each under a prefixed key so one partit
   event: its id, where it was accepted (so a replay of the very same message after a crash is told
   from a duplicate), the budget left after it (so the replay's output says the same), and when its
   entry expires (the event's ts + dedupe window + clock skew). One record per batch, not per event:
-  the changelog costs the hot path a record per batch. Tombstoned once all its entries expired.
+  the changelog costs the hot path a record per batch. Tombstoned once all its entries expired
+  (docs/decisions/0006-one-changelog-record-per-batch.md).
 - ``spend:<campaign_id>``: micros charged to the campaign, and the offset of the last event charged
   (an event at or below it is already in the sum and is never charged again).
 
