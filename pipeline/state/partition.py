@@ -2,8 +2,9 @@
 
 Changes of the batch being processed are kept as rows; ``seal`` turns them into the changes to send
 to the changelog (its spend rows, one record for all the events it accepted, tombstones of expired
-batches), and ``written`` keeps them in the local store once the changelog acknowledged them. A sealed batch stays readable until then, so the next batch can be processed while the
-previous one's records are on their way. Reads look at the rows of the current batch, of sealed
+batches), and ``written`` keeps them in the local store once the changelog acknowledged them. A
+sealed batch stays readable until then, so the next batch can be processed while the previous one's
+records are on their way. Reads look at the rows of the current batch, of sealed
 batches (newest first), then the local store (one multi-get per batch for the event ids it holds);
 spend rows are few and live in memory.
 """

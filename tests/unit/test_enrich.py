@@ -109,7 +109,8 @@ def test_the_receive_time_is_read_from_the_first_well_formed_header() -> None:
 
 _ints = st.integers(-(1 << 63), (1 << 63) - 1)  # what JSON decoding gives
 _values = st.one_of(st.none(), st.booleans(), _ints, st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=20), st.lists(_ints, max_size=3), st.dictionaries(st.text(max_size=5), _ints, max_size=3))
+                    st.text(max_size=20), st.lists(_ints, max_size=3),
+                    st.dictionaries(st.text(max_size=5), _ints, max_size=3))
 # Extra fields of a raw event: any name, the enriched record's own among them.
 _extra = st.dictionaries(st.one_of(st.text(max_size=12), st.sampled_from(sorted(ENRICHED_FIELDS))), _values, max_size=6)
 
