@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch, WriteOptions
 
-from pipeline.state.records import ACCEPTED, ACCEPTED_BATCH, AcceptedBatch, Spend, SPEND
+from pipeline.state.records import ACCEPTED_BATCH, AcceptedBatch, Spend, SPEND, accepted_key
 
 Change = tuple[bytes, bytes | None]  # (changelog key, value or None for a tombstone)
 
@@ -92,7 +92,7 @@ class PartitionStore:
             folded.pop(key, None)
             folded[key] = value
         batch = WriteBatch(raw_mode=True)
-        written: set[bytes] = set()  # entries this write puts: newer than any a removed batch has
+        written: list[bytes] = []  # entries this write puts: newer than any a removed batch has
         removed: list[bytes] = []
         rows = len(folded)
         for key, value in folded.items():
@@ -107,14 +107,16 @@ class PartitionStore:
                 accepted = decoded if decoded is not None and decoded.key == key else AcceptedBatch.decode(value)
                 rows += len(accepted.entries) - 1
                 for event_id, entry in accepted.items():
-                    entry_key = ACCEPTED + event_id.encode()
+                    entry_key = accepted_key(event_id)
                     batch.put(entry_key, entry.encode())
-                    written.add(entry_key)
+                    written.append(entry_key)
                 batch.put(BATCH + key, value)
                 batch.put(expiry_key(accepted.expires_at, key), b"")
-        for key, value in zip(removed, self.get_many([BATCH + key for key in removed])):
-            if value is not None:
-                self._remove(batch, key, AcceptedBatch.decode(value), written)
+        if removed:  # only a write that removes batches looks up what it puts
+            kept = set(written)
+            for key, value in zip(removed, self.get_many([BATCH + key for key in removed])):
+                if value is not None:
+                    self._remove(batch, key, AcceptedBatch.decode(value), kept)
         batch.put(OFFSET, str(changelog_offset).encode())
         self._db.write(batch)
         return rows
@@ -123,7 +125,7 @@ class PartitionStore:
         """Delete an accepted batch, and each of its entries unless an event of the same id was accepted since."""
         batch.delete(BATCH + key)
         batch.delete(expiry_key(accepted.expires_at, key))
-        keys = [ACCEPTED + event_id.encode() for event_id in accepted.event_ids]
+        keys = [accepted_key(event_id) for event_id in accepted.event_ids]
         for entry_key, entry, stored in zip(keys, accepted.entries, self.get_many(keys)):
             if entry_key not in written and stored == entry.encode():
                 batch.delete(entry_key)
