@@ -39,7 +39,7 @@ from pipeline.kafka.batches import OutputRecord, last_offset
 from pipeline.kafka.contiguity import Contiguity
 from pipeline.kafka.fetching import CAUGHT_UP_WAIT_MS, FetchWait
 from pipeline.kafka.outbox import Outbox
-from pipeline.runtime import collector, metrics
+from pipeline.runtime import allocator, collector, metrics
 from pipeline.runtime.stats import stats
 from pipeline.runtime.timeline import timeline
 from pipeline.state import batch
@@ -116,6 +116,11 @@ class Tracking(Service):
             for state in self.states.values():
                 state.close()
             self.states.clear()
+
+    @Service.timer(allocator.RELEASE_EVERY_S)
+    async def _release_memory(self) -> None:
+        # Freed batch buffers would otherwise stay resident: pipeline/runtime/allocator.py.
+        allocator.release()
 
     async def _run(self) -> None:
         try:

@@ -12,7 +12,6 @@ imports the packages in ``DISCOVERED`` (Faust's autodiscover) before the worker 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
@@ -27,13 +26,10 @@ from config.topics import DLQ_MAX_BYTES
 from pipeline.kafka.admin import check_brokers, ensure_topics
 from pipeline.kafka.recovery import TableManager
 from pipeline.kafka.transport import Transport
-from pipeline.runtime import allocator, logs
+from pipeline.runtime import logs
 from pipeline.web.server import Web
 
-log = logging.getLogger(__name__)
 settings = get_settings()
-#: glibc's malloc settings, made before any store opens or thread starts (pipeline/runtime/allocator.py).
-MALLOC_SETTINGS = allocator.tune()
 
 #: What a worker registers on the app: its agents and services, its tables, and its web pages.
 DISCOVERED = ["agents", "tables", "pipeline.web"]
@@ -49,8 +45,6 @@ class AdtrackApp(faust.App):
                 warnings.simplefilter("ignore", AlreadyConfiguredWarning)
                 self.conf.datadir = cli_datadir
         # A broker that never answers (a TLS or SASL protocol it does not speak) is an error, not a hang.
-        if MALLOC_SETTINGS:
-            log.info("malloc: %s", ", ".join(MALLOC_SETTINGS))
         await check_brokers(settings)
         # Create every topic with its intended partitions before anything subscribes to it, and refuse to
         # start on topics that exist but do not fit (auto-created by a producer that came first).

@@ -1,1 +1,1 @@
-"""What a running adtrack process keeps about itself: log format, metrics, live counts, timeline, tallies, GC."""
+"""What a running adtrack process keeps about itself: log format, metrics, counts, timeline, tallies, GC, malloc."""

@@ -1,6 +1,6 @@
-"""The worker's malloc settings: large blocks keep coming from mmap after a larger one was freed.
+"""The worker gives freed memory back: RSS falls to what is in use after ``allocator.release``.
 
-Each case runs in a fresh interpreter, since malloc's settings are the whole process's.
+Each case runs in a fresh interpreter, so that its RSS is its own.
 """
 
 from __future__ import annotations
@@ -13,64 +13,48 @@ import textwrap
 
 import pytest
 
-from pipeline.runtime import allocator
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 
-pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt settings are glibc's")
+# 200 MiB in blocks of 20 KiB (glibc's heap, not Python's small-object arenas, not mmap), each followed
+# by a small block that stays: once the large ones are freed, no heap top is free to shrink. Prints
+# the RSS (MiB) while they are allocated, after they are freed, and after the release if asked.
+FRAGMENTS = textwrap.dedent("""
+    import sys
 
-# Frees a 4 MiB block (a fetch buffer's size), then counts how many of ten 200 KiB blocks (a state
-# batch's size) malloc serves with their own mmap, by mallinfo2's count of such blocks.
-MEASURE = textwrap.dedent("""
-    import ctypes, sys
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * 4096 / (1 << 20)
 
-    if sys.argv[1] == "tune":
-        from pipeline.runtime import allocator
-        print(",".join(allocator.tune()))
-    elif sys.argv[1] == "app":
-        import pipeline.app
-        print(",".join(pipeline.app.MALLOC_SETTINGS))
-    else:
-        print("")
-
-    class Info(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-            "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = Info
-    large = bytearray(4 << 20)
+    large, kept = [], []
+    for _ in range(10_000):
+        large.append(bytearray(20_000))
+        kept.append(bytearray(1_000))
+    print(round(rss()))
     del large
-    before = libc.mallinfo2().hblks
-    blocks = [bytearray(200_000) for _ in range(10)]
-    print(libc.mallinfo2().hblks - before)
+    print(round(rss()))
+    if sys.argv[1] == "release":
+        from pipeline.runtime import allocator
+        print(allocator.release())
+        print(round(rss()))
 """)
 
 
-def measure(mode: str, **env: str) -> tuple[str, int]:
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("MALLOC_")}
-    done = subprocess.run([sys.executable, "-c", MEASURE, mode], env=environment | env, capture_output=True,
+def run(mode: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", FRAGMENTS, mode], env=dict(os.environ), capture_output=True,
                           text=True, timeout=60, check=True)
-    applied, mapped = done.stdout.splitlines()[-2:]
-    return applied, int(mapped)
+    return done.stdout.split()
 
 
-def test_untuned_malloc_serves_blocks_from_the_heap_once_a_larger_one_was_freed() -> None:
-    # The behaviour tune() exists for: glibc raised its threshold to 4 MiB when the large block was freed.
-    assert measure("plain") == ("", 0)
+def test_freed_blocks_between_blocks_in_use_stay_resident() -> None:
+    # What release() is for: free() alone gives back nothing of the 200 MiB.
+    allocated, freed = map(int, run("keep"))
+    assert allocated > 200
+    assert freed > allocated - 20
 
 
-def test_tuned_malloc_keeps_serving_blocks_over_the_threshold_with_their_own_mmap() -> None:
-    assert measure("tune") == (f"MALLOC_MMAP_THRESHOLD_={allocator.MMAP_THRESHOLD},"
-                               f"MALLOC_ARENA_MAX={allocator.ARENA_MAX}", 10)
+def test_release_gives_the_pages_of_freed_blocks_back() -> None:
+    allocated, freed, released, after = run("release")
+    assert int(freed) > int(allocated) - 20
+    assert released == "True"
+    assert int(after) < int(allocated) - 150  # what is left: the 10 MiB kept, the interpreter, partial pages
 
-
-def test_the_worker_app_tunes_malloc_when_it_is_imported() -> None:
-    applied, mapped = measure("app")
-    assert applied.split(",") == [f"MALLOC_MMAP_THRESHOLD_={allocator.MMAP_THRESHOLD}",
-                                  f"MALLOC_ARENA_MAX={allocator.ARENA_MAX}"]
-    assert mapped == 10
-
-
-def test_a_setting_given_in_the_environment_wins() -> None:
-    # glibc read this threshold at start-up (1 MiB): tune() leaves it, so 200 KiB blocks come from the heap.
-    assert measure("tune", MALLOC_MMAP_THRESHOLD_=str(1 << 20)) == (f"MALLOC_ARENA_MAX={allocator.ARENA_MAX}", 0)
