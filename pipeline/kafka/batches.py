@@ -17,13 +17,24 @@ from aiokafka.errors import MessageSizeTooLargeError
 
 Headers = Sequence[tuple[str, bytes]]
 OutputRecord = tuple[bytes | None, bytes | None, Headers]  # key, value, headers of a record to send
+Destination = tuple[str, int]  # topic, partition
 Ack = tuple[asyncio.Future, int]  # a record batch's future, and how many records it holds
 
 
-async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[OutputRecord],
-                       max_record_bytes: int) -> list[Ack]:
-    """``records`` as record batches to one partition: one, unless they outgrow a batch."""
-    acks = []
+async def send_records(producer: AIOKafkaProducer, destinations: Sequence[Destination],
+                       records: Iterable[OutputRecord], max_record_bytes: int) -> list[list[Ack]]:
+    """``records`` as record batches to each of ``destinations`` (topic, partition); the acks of each.
+
+    One record batch per destination, unless they outgrow a batch. A record batch names no topic or
+    partition, so it is built once and the same bytes go to every destination (the real-time and
+    the batch copy of an accepted event): building, not sending, is what costs per record.
+    """
+    acks: list[list[Ack]] = [[] for _ in destinations]
+
+    async def send(builder: BatchBuilder, count: int) -> None:
+        for into, (topic, partition) in zip(acks, destinations):
+            into.append((await _send(producer, builder, count, topic, partition), count))
+
     builder, count = producer.create_batch(), 0
     append = _appender(builder)
     for key, value, headers in records:
@@ -31,15 +42,16 @@ async def send_records(producer: AIOKafkaProducer, topic: str, partition: int, r
             headers = list(headers)
         size = len(key or b"") + len(value or b"")
         if size > max_record_bytes:
-            raise MessageSizeTooLargeError(f"a record of {size} bytes for {topic}[{partition}] is over the "
+            where = ", ".join(f"{topic}[{partition}]" for topic, partition in destinations)
+            raise MessageSizeTooLargeError(f"a record of {size} bytes for {where} is over the "
                                            f"limit of {max_record_bytes} bytes")
         if append(count, None, key=key, value=value, headers=headers) is None:
-            acks.append((await _send(producer, builder, count, topic, partition), count))
+            await send(builder, count)
             builder, count = producer.create_batch(), 0
             append = _appender(builder)
             append(count, None, key=key, value=value, headers=headers)
         count += 1
-    acks.append((await _send(producer, builder, count, topic, partition), count))
+    await send(builder, count)
     return acks
 
 
@@ -54,6 +66,9 @@ def _appender(builder: BatchBuilder) -> Callable[..., object]:
 
 async def _send(producer: AIOKafkaProducer, builder: BatchBuilder, count: int, topic: str,
                 partition: int) -> asyncio.Future:
+    # aiokafka builds the batch's bytes once and keeps them (``BatchBuilder._build``): a builder sent to
+    # several partitions is built once. (An idempotent producer would stamp each partition's sequence
+    # into the bytes; adtrack's producers are not idempotent.)
     builder._relative_offset = count
     builder.close()
     return await producer.send_batch(builder, topic, partition=partition)

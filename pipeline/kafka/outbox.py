@@ -5,7 +5,8 @@ into it. Sent batch by batch, each processed batch would wait for the requests o
 before it: latency grows with the batches in flight. Here the batches handed over while a send is
 under way are merged, per (topic, partition) in the order they came, and sent together as soon as
 it is done: one record batch per partition per produce request, however many batches were
-processed meanwhile.
+processed meanwhile. A list of records a parcel hands to several destinations (the real-time and
+the batch copies) is built into record batches once.
 
 Each batch gets a ``Delivery``: ``handed`` resolves once all its records are with the producer,
 ``acks`` then holds the futures of the record batches that carry them, and ``last`` the ack of its
@@ -20,9 +21,8 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer
 
-from pipeline.kafka.batches import Ack, OutputRecord, send_records
+from pipeline.kafka.batches import Ack, Destination, OutputRecord, send_records
 
-Destination = tuple[str, int]  # topic, partition
 Parcel = Mapping[Destination, Sequence[OutputRecord]]
 
 
@@ -105,17 +105,25 @@ class Outbox:
     async def _send(self, deliveries: list[Delivery]) -> None:
         merged: dict[Destination, list[OutputRecord]] = {}
         ends: dict[Destination, list[tuple[Delivery, int]]] = {}
+        sources: dict[Destination, list[int]] = {}  # the parcel lists each destination's records came from
         for delivery in deliveries:
             for destination, records in delivery.parcel.items():
                 if records:
                     into = merged.setdefault(destination, [])
                     into.extend(records)
                     ends.setdefault(destination, []).append((delivery, len(into) - 1))
-        for (topic, partition), records in merged.items():
-            acks = await send_records(self.producer, topic, partition, records, self.max_record_bytes)
-            for delivery, end in ends[topic, partition]:
-                delivery.acks.extend(acks)
-                delivery.last[topic, partition] = ack_of(acks, end)
+                    sources.setdefault(destination, []).append(id(records))
+        # Destinations that were handed the very same list by every parcel get the same records: their
+        # record batches are built once (``send_records``). The parcels hold those lists until sent.
+        copies: dict[tuple[int, ...], list[Destination]] = {}
+        for destination, lists in sources.items():
+            copies.setdefault(tuple(lists), []).append(destination)
+        for destinations in copies.values():
+            sent = await send_records(self.producer, destinations, merged[destinations[0]], self.max_record_bytes)
+            for destination, acks in zip(destinations, sent):
+                for delivery, end in ends[destination]:
+                    delivery.acks.extend(acks)
+                    delivery.last[destination] = ack_of(acks, end)
 
 
 def _fail(delivery: Delivery, exc: BaseException) -> None:

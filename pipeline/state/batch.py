@@ -137,8 +137,8 @@ class _Judge:
         )
         #: (campaign_id, publisher_id, slot_id) -> the JSON of their core-data fields (the lookups are per segment too)
         self.core_jsons: dict[tuple[str, str, str], bytes] = {}
-        #: campaign_id -> its real-time and batch outputs
-        self.accepted_outputs: dict[str, tuple[list[Out], list[Out]]] = {}
+        #: campaign_id -> the lists its accepted events go to (one, shared by real-time and batch)
+        self.accepted_outputs: dict[str, tuple[list[Out], ...]] = {}
 
     def core_json(self, event: dict[str, Any], verdict: Accepted) -> bytes:
         """The enriched record's core-data fields as JSON, encoded once per campaign, publisher and slot."""
@@ -197,12 +197,24 @@ class _Judge:
         result.counts["accepted", campaign_id] += 1
         outputs = self.accepted_outputs.get(campaign_id)
         if outputs is None:
-            outputs = self.accepted_outputs[campaign_id] = (
-                result.outputs[self.realtime, home_partition(campaign_id, self.realtime_count)],
-                result.outputs[self.batch, home_partition(campaign_id, self.batch_count)])
-        out = (key, value, list(record.headers))  # one list for both outputs: what the record builder takes
-        outputs[0].append(out)
-        outputs[1].append(out)
+            outputs = self.accepted_outputs[campaign_id] = self.accepted_lists(campaign_id)
+        out = (key, value, list(record.headers))  # a list: what the record builder takes
+        for into in outputs:
+            into.append(out)
+
+    def accepted_lists(self, campaign_id: str) -> tuple[list[Out], ...]:
+        """Where a campaign's accepted events go: one list that the real-time and the batch topic share.
+
+        The outputs name the list for both (topic, partition)s, so the sender builds its record batches
+        once for both (``pipeline.kafka.outbox``).
+        """
+        outputs = self.result.outputs
+        realtime = (self.realtime, home_partition(campaign_id, self.realtime_count))
+        batch = (self.batch, home_partition(campaign_id, self.batch_count))
+        shared = outputs[realtime]
+        if batch == realtime or outputs.setdefault(batch, shared) is not shared:
+            return shared, outputs[batch]
+        return (shared,)
 
 
 def remembered(lookup: Callable[[str, str], dict[str, Any] | None],

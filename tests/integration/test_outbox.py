@@ -85,7 +85,7 @@ def test_records_that_outgrow_one_record_batch_go_out_as_several_in_order(settin
         producer = AIOKafkaProducer(acks="all", linger_ms=0, max_batch_size=64 << 10, **aiokafka_options(settings))
         await producer.start()
         try:
-            acks = await send_records(producer, topic, 0, [(None, v, [("n", v[:4])]) for v in values], LIMIT)
+            [acks] = await send_records(producer, [(topic, 0)], [(None, v, [("n", v[:4])]) for v in values], LIMIT)
             await asyncio.gather(*(future for future, _ in acks))
         finally:
             await producer.stop()
@@ -98,3 +98,60 @@ def test_records_that_outgrow_one_record_batch_go_out_as_several_in_order(settin
     records = kafka.read(topic)
     assert [r.value for r in records] == values
     assert [r.headers for r in records] == [{"n": v[:4]} for v in values]
+
+
+def counting_builders(outbox: Outbox) -> list[int]:
+    """The record batch builders the outbox's producer makes from now on (each is built into bytes once)."""
+    made: list[int] = []
+    create = outbox.producer.create_batch
+    outbox.producer.create_batch = lambda: made.append(1) or create()  # type: ignore[method-assign]
+    return made
+
+
+@pytest.mark.integration
+def test_a_list_handed_to_two_destinations_is_built_once_and_lands_in_both(settings: Settings, kafka: Kafka) -> None:
+    realtime, batch = unique("outbox-realtime"), unique("outbox-batch")
+    asyncio.run(ensure_topics(settings, [TopicSpec(realtime, 2), TopicSpec(batch, 2)]))
+
+    def shared(*values: str) -> list:
+        return [(b"key", value.encode(), [("n", value.encode())]) for value in values]
+
+    async def body(outbox: Outbox) -> None:
+        made = counting_builders(outbox)
+        first_list = shared("a1", "a2")
+        first = outbox.put({(realtime, 0): first_list, (batch, 1): first_list, (realtime, 1): shared("own")})
+        await asyncio.sleep(0)  # the first send is under way: the next two are merged
+        lists = shared("b1"), shared("c1", "c2")
+        later = [outbox.put({(realtime, 0): items, (batch, 1): items}) for items in lists]
+        for delivery in (first, *later):
+            await delivery.wait()
+        assert len(made) == 3  # first: the shared list and (realtime, 1); then one for both merged parcels
+        for destination in ((realtime, 0), (batch, 1)):
+            assert [last_offset([d.last[destination]]) for d in (first, *later)] == [1, 2, 4]
+
+    asyncio.run(_with_outbox(settings, body))
+    expected = [b"a1", b"a2", b"b1", b"c1", b"c2"]
+    assert [(r.partition, r.value) for r in kafka.read(realtime)] == [(0, v) for v in expected] + [(1, b"own")]
+    landed = kafka.read(batch)
+    assert [(r.partition, r.key, r.value, r.headers) for r in landed] == [(1, b"key", v, {"n": v}) for v in expected]
+
+
+@pytest.mark.integration
+def test_equal_records_in_lists_of_their_own_are_built_for_each_destination(settings: Settings, kafka: Kafka) -> None:
+    first, second = unique("outbox-first"), unique("outbox-second")
+    asyncio.run(ensure_topics(settings, [TopicSpec(first, 1), TopicSpec(second, 1)]))
+
+    async def body(outbox: Outbox) -> None:
+        made = counting_builders(outbox)
+        together = [(None, b"x", [])]
+        # Put before the send starts, so merged: one list shared by one parcel, not by the other. The
+        # two destinations' records differ, so each gets a record batch of its own.
+        one = outbox.put({(first, 0): together, (second, 0): together})
+        two = outbox.put({**parcel(first, "only-first"), **parcel(second, "y")})
+        for delivery in (one, two):
+            await delivery.wait()
+        assert len(made) == 2
+
+    asyncio.run(_with_outbox(settings, body))
+    assert [r.value for r in kafka.read(first)] == [b"x", b"only-first"]
+    assert [r.value for r in kafka.read(second)] == [b"x", b"y"]

@@ -90,6 +90,14 @@ def test_an_accepted_event_goes_to_realtime_and_batch_and_is_charged(state: Part
     assert state.accepted("e10") == AcceptedEvent(PARTITION, 10, 4000, NOW - 1000 + WINDOW_MS + SKEW_MS)
 
 
+def test_a_campaigns_realtime_and_batch_outputs_are_one_list_which_the_outbox_builds_once(
+        state: PartitionState) -> None:
+    result = run(state, [raw(10), raw(11)])
+    realtime = result.outputs["realtime", home_partition(CAMPAIGN, PARTITIONS)]
+    assert result.outputs["batch", home_partition(CAMPAIGN, 2)] is realtime
+    assert [orjson.loads(value)["event_id"] for _, value, _ in realtime] == ["e10", "e11"]
+
+
 def test_a_budget_for_exactly_three_events_accepts_exactly_three(state: PartitionState) -> None:
     result = run(state, [raw(i) for i in range(5)])
     assert [r["event_id"] for r in by_destination(result, "realtime")] == ["e0", "e1", "e2"]
