@@ -86,6 +86,19 @@ def test_the_arithmetic_of_the_figures() -> None:
     assert stats.slope([(0, 1), (1, 3), (2, 5)]) == pytest.approx(2.0)
 
 
+def test_a_histograms_quantiles_are_the_bounds_of_the_buckets_that_hold_them() -> None:
+    inf = float("inf")
+    before = [(0.05, 10), (0.1, 10), (0.25, 10), (inf, 10)]
+    after = [(0.05, 60), (0.1, 158), (0.25, 209), (inf, 210)]  # 200 batches in between: 50, 98, 51, 1
+    between = stats.bucket_difference(after, before)
+    assert between == [(0.05, 50), (0.1, 148), (0.25, 199), (inf, 200)]
+    assert stats.bucket_quantile(between, 0.25) == 0.05
+    assert stats.bucket_quantile(between, 0.50) == 0.1
+    assert stats.bucket_quantile(between, 0.99) == 0.25
+    assert stats.bucket_quantile(between, 1.0) == inf
+    assert stats.bucket_quantile([(0.05, 0), (inf, 0)], 0.99) == 0.0
+
+
 def test_restore_lines_are_read_per_partition_the_last_one_winning() -> None:
     log = (b"[2026-01-01 INFO] restored tracking state of tracking.raw[0]: 10 rows in 0.5 s\n"
            b"restored tracking state of tracking.raw[1]: 20 rows in 1.25 s\n"
@@ -117,6 +130,7 @@ def test_the_table_names_every_figure() -> None:
         "worker_rss_mib": {"first": 70.0, "last": 90.0, "max": 95.0},
         "archive": {"records_per_s": 30_000.0, "worker_batch_records_per_s": 2200.0, "keeps_up": True},
         "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120,
+                    "worker_batches": {"batches": 1200, "p50_ms_at_most": 25.0, "p99_ms_at_most": 100.0},
                     "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
                  "warm_up_s": 60.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
@@ -132,6 +146,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["ratio (worker / bare)"] == "0.062"
     assert values["archive"] == "30 000 records/s into files; the worker wrote tracking.batch at 2 200/s: keeps up"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
+    assert values["worker's own part"] == "1 200 batches, fetch to acknowledged: p50 <= 25 ms, p99 <= 100 ms"
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"
     assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"

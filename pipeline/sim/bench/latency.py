@@ -27,11 +27,13 @@ from pipeline.kafka.admin import ensure_topics
 from pipeline.sim import oracle, processes
 from pipeline.sim.bench import bare, kafka, stats
 from pipeline.sim.bench.mix import Shares, mix
-from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready
+from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, histogram, probe, wait_ready
 from pipeline.sim.bench.verify import read_outputs, slim, verdict
 from pipeline.sim.workers import worker_env
 
 BARE_SOURCE, BARE_TARGET = "bench.latency.raw", "bench.latency.bare"
+#: The worker's own part of the latency: each batch from its fetch until its outputs are acknowledged.
+BATCH_LATENCY = "adtrack_batch_latency_seconds"
 
 
 
@@ -57,8 +59,10 @@ async def first_times(here: Stage, topic: str, prefix: bytes | None) -> dict[str
 
 def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) -> dict[str, Any]:
     started = time.monotonic()
-    wait_ready(here.worker(), started)
+    worker = here.worker()
+    wait_ready(worker, started)
     probe(here, WARM_UP_EVENTS)  # the first events after "ready" also wait for the partitions' assignment
+    batches_before = histogram(worker, BATCH_LATENCY)
     run = uuid.uuid4().hex[:12]
     sent: dict[int, oracle.Sent] = {}
 
@@ -69,6 +73,7 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
 
     count = asyncio.run(kafka.paced(here.settings, here.settings.topic_raw, records(), rate, seconds))
     lag = asyncio.run(kafka.wait_drained(here.settings, kafka.tracking_group(here.settings), 120))
+    batches = stats.bucket_difference(histogram(worker, BATCH_LATENCY), batches_before)
     outputs = asyncio.run(read_outputs(here.settings, run))
     raw = asyncio.run(raw_times(here, run))
     latencies = [out - raw[e] for e, out in outputs.accepted_ms.items() if e in raw]
@@ -79,6 +84,7 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     return {
         "rate": rate, "seconds": seconds, "events": count, "joined": len(latencies), **percentiles(latencies),
         "max_gap_ms": stats.max_gap(list(outputs.accepted_ms.values())), "oracle": verdict_,
+        "worker_batches": batch_figures(batches),
         "bare": baseline(here, rate, seconds, shares, seed),
     }
 
@@ -86,6 +92,13 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
 def percentiles(latencies: list[int]) -> dict[str, float]:
     return {"p50_ms": stats.percentile(latencies, 50), "p95_ms": stats.percentile(latencies, 95),
             "p99_ms": stats.percentile(latencies, 99), "max_ms": max(latencies, default=0)}
+
+
+def batch_figures(buckets: list[tuple[float, float]]) -> dict[str, float]:
+    """The worker's batches of the phase: how many, and the bucket bounds (ms) of their p50 and p99."""
+    return {"batches": buckets[-1][1] if buckets else 0,
+            "p50_ms_at_most": stats.bucket_quantile(buckets, 0.50) * 1000,
+            "p99_ms_at_most": stats.bucket_quantile(buckets, 0.99) * 1000}
 
 
 def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) -> dict[str, Any]:

@@ -61,6 +61,10 @@ def table(figures: dict[str, Any]) -> str:
         rows.append((f"latency at {_n(lat['rate'])}/s", f"p50 {_n(lat['p50_ms'])} ms, p95 {_n(lat['p95_ms'])} ms, "
                      f"p99 {_n(lat['p99_ms'])} ms, max {_n(lat['max_ms'])} ms; "
                      f"longest gap {_n(lat['max_gap_ms'])} ms"))
+        if own := lat.get("worker_batches"):
+            rows.append(("worker's own part", f"{_n(own['batches'])} batches, fetch to acknowledged: "
+                                              f"p50 <= {_n(own['p50_ms_at_most'])} ms, "
+                                              f"p99 <= {_n(own['p99_ms_at_most'])} ms"))
         if base := lat.get("bare"):
             rows.append((f"bare loop at {_n(lat['rate'])}/s", f"p50 {_n(base['p50_ms'])} ms, p95 {_n(base['p95_ms'])} ms, "
                          f"p99 {_n(base['p99_ms'])} ms, max {_n(base['max_ms'])} ms"))

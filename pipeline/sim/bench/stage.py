@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import Settings
 from pipeline.cli.loader import publish_updates, read_updates
@@ -69,6 +72,15 @@ def wait_ready(worker: Worker, started: float, timeout_s: float = 120.0) -> floa
     """Seconds from ``started`` (monotonic) until the worker logged that it is ready."""
     worker.wait_ready(timeout_s)
     return time.monotonic() - started
+
+
+def histogram(worker: Worker, name: str) -> list[tuple[float, float]]:
+    """The buckets of one histogram of the worker's ``/metrics``: (upper bound, cumulative count)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return [(float(sample.labels["le"]), sample.value)
+            for family in text_string_to_metric_families(text) if family.name == name
+            for sample in family.samples if sample.name == f"{name}_bucket"]
 
 
 def probe(here: Stage, count: int, timeout_s: float = 120.0) -> None:

@@ -39,3 +39,24 @@ def slope(points: Sequence[tuple[float, float]]) -> float:
     if spread == 0:
         return 0.0
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+
+
+def bucket_quantile(buckets: Sequence[tuple[float, float]], q: float) -> float:
+    """The upper bound of the histogram bucket holding the ``q`` quantile (0-1).
+
+    ``buckets`` are Prometheus's: (upper bound ``le``, cumulative count), the last one ``+Inf``.
+    Without observations it is 0.
+    """
+    ordered = sorted(buckets)
+    total = ordered[-1][1] if ordered else 0
+    if not total:
+        return 0.0
+    wanted = max(math.ceil(q * total), 1)
+    return next(bound for bound, count in ordered if count >= wanted)
+
+
+def bucket_difference(after: Sequence[tuple[float, float]],
+                      before: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """What a histogram counted between two scrapes, bucket by bucket."""
+    earlier = dict(before)
+    return [(bound, count - earlier.get(bound, 0)) for bound, count in sorted(after)]
