@@ -32,6 +32,11 @@ def _options() -> Options:
     options.create_if_missing(True)
     options.set_write_buffer_size(4 << 20)
     options.set_max_write_buffer_number(2)
+    # Every batch looks up its event ids, nearly all new: a miss searches both memtables' skip lists
+    # first. A bloom filter of whole keys per memtable (a tenth of its size) answers most misses at
+    # once: 1.0 instead of 2.1 us a key in a 2000-key multi-get.
+    options.set_memtable_prefix_bloom_ratio(0.1)
+    options.set_memtable_whole_key_filtering(True)
     table = BlockBasedOptions()
     table.set_block_cache(_CACHE)
     # Index and filter blocks inside the bounded cache, not beside it: memory does not grow with the files.
