@@ -133,6 +133,7 @@ def test_the_table_names_every_figure() -> None:
                     "worker_batches": {"batches": 1200, "p50_ms_at_most": 25.0, "p99_ms_at_most": 100.0},
                     "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
+                 "rss_slope_second_half_mib_per_min": -0.5,
                  "warm_up_s": 60.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
                                                  "missing_seqs": [], "repeated_outcomes": 3}},
         "restore": {"rows": 1_000_000, "available": False, "restored_rows": None, "seconds": None,
@@ -141,14 +142,14 @@ def test_the_table_names_every_figure() -> None:
     }
     lines = dict(line.split("  ", 1) for line in report.table(figures).splitlines())
     values = {name.strip(): value.strip() for name, value in lines.items()}
-    assert values["bare aiokafka loop"] == "40 000 events/s"
+    assert values["bare aiokafka loop"] == "40 000 events/s (before and after the worker)"
     assert values["adtrack worker"] == "2 500 events/s, first to last output (2 000 from ready, group join included)"
     assert values["ratio (worker / bare)"] == "0.062"
     assert values["archive"] == "30 000 records/s into files; the worker wrote tracking.batch at 2 200/s: keeps up"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
     assert values["worker's own part"] == "1 200 batches, fetch to acknowledged: p50 <= 25 ms, p99 <= 100 ms"
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
-    assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s"
+    assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s, -0.50 over the second half"
     assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"
     assert values["restore 1 000 000 rows"].startswith("unavailable")
     assert values["oracle"] == "passed"
