@@ -2,8 +2,8 @@
 
 Each throughput run gets a fresh broker and backlog, moved by the bare loop, then by one worker, then
 by the bare loop again; the latency, soak and restore phases follow, each on a fresh broker of its
-own, at half the measured maximum rate. Every event of the throughput
-and latency phases is judged by the oracle; the first phase that fails stops the bench with exit code 1.
+own, at half the measured maximum rate. Every event of the throughput and latency phases is judged
+by the oracle; the first phase that fails stops the bench with exit code 1.
 """
 
 from __future__ import annotations
