@@ -47,6 +47,11 @@ def _options() -> Options:
     return options
 
 
+def cache_bytes() -> int:
+    """What the block cache shared by every partition's store holds (at most its 64 MiB)."""
+    return _CACHE.get_usage()
+
+
 def expiry_key(expires_at: int, key: bytes) -> bytes:
     return b"%s%0*d:%s" % (EXPIRY, _DIGITS, expires_at, key)
 
@@ -73,6 +78,10 @@ class PartitionStore:
         """The offset of the last changelog record this store holds; -1 for none."""
         value = self._db.get(OFFSET)
         return -1 if value is None else int(value)
+
+    def memtable_bytes(self) -> int:
+        """What this store's memtables hold (at most two of 4 MiB, then they are flushed to files)."""
+        return self._db.property_int_value("rocksdb.cur-size-all-mem-tables") or 0
 
     def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
         return self._db.get(list(keys)) if keys else []

@@ -2,8 +2,8 @@
 
 What the hot paths count is in ``pipeline.runtime.metrics``; what is read at scrape time is collected here:
 consumer lag per partition of the raw topic (the tracking group's committed offsets against the end
-offsets, shared with the dashboard's one-second cache), tracking state held, live core-data rows,
-core-data updates by result and notifications delivered per subscription.
+offsets, shared with the dashboard's one-second cache), tracking state held and the memory of its
+stores, live core-data rows, core-data updates by result and notifications delivered per subscription.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pipeline.app import app
 from pipeline.runtime.metrics import coredata_updates as coredata_counts
 from pipeline.runtime.metrics import registry
+from pipeline.state import store
 from pipeline.state.held import held
 from pipeline.web.queries import coredata_cache, lag, live_counts
 from pipeline.web.routing import holds
@@ -46,6 +47,12 @@ class ScrapeTime:
                                 "holds.", value=len(held.states))
         yield GaugeMetricFamily("adtrack_spend_rows", "Campaigns with spend in the state this worker holds.",
                                 value=sum(len(state.spend_rows()) for state in held.states.values()))
+        memory = GaugeMetricFamily("adtrack_state_memory_bytes", "Memory of the tracking state's stores by part: "
+                                   "the block cache they share (bounded) and the memtables of the partitions held.",
+                                   labels=["part"])
+        memory.add_metric(["block_cache"], store.cache_bytes())
+        memory.add_metric(["memtables"], sum(state.store.memtable_bytes() for state in held.states.values()))
+        yield memory
         rows = GaugeMetricFamily("adtrack_coredata_rows", "Live core-data rows per entity.", labels=["entity"])
         for entity, n in self.coredata_rows.items():
             rows.add_metric([entity], n)

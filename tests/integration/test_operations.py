@@ -111,6 +111,7 @@ def test_every_family_moves_while_traffic_flows(started, kafka: Kafka) -> None:
         "core-data updates": lambda s: total(s, "adtrack_coredata_updates_total", result="applied"),
         "core-data rows": lambda s: total(s, "adtrack_coredata_rows", entity="campaign"),
         "spend rows": lambda s: total(s, "adtrack_spend_rows"),
+        "state memtables": lambda s: total(s, "adtrack_state_memory_bytes", part="memtables"),
         "notifications": lambda s: total(s, "adtrack_notifications_total", subscription=subscription),
     }
     still: list[str] = []
@@ -123,6 +124,7 @@ def test_every_family_moves_while_traffic_flows(started, kafka: Kafka) -> None:
     wait_until(all_moved, 30, f"every family to move ({still} had not)", interval=0.5)
     after = scrape(worker)
     assert total(after, "adtrack_partitions_held") == kafka.settings.partitions  # the only worker holds them all
+    assert 0 <= total(after, "adtrack_state_memory_bytes", part="block_cache") <= 64 << 20
     lag = {dict(labels)["partition"] for (name, labels) in after if name == "adtrack_consumer_lag"}
     assert lag == {str(p) for p in range(kafka.settings.partitions)}
 
