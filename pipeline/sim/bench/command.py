@@ -1,7 +1,7 @@
 """``python -m pipeline bench``: the phases in order, the verdicts, the figures, the exit code.
 
-Each throughput run gets a fresh broker and backlog, moved by the bare loop, then by one worker, then
-by the bare loop again; the latency, soak and restore phases follow, each on a fresh broker of its
+Each throughput run gets a fresh broker and backlog, moved by the bare loop, then by one worker (the
+ratio), then by the bare loop again (how far the machine's speed moved meanwhile); the latency, soak and restore phases follow, each on a fresh broker of its
 own, at half the measured maximum rate. Every event of the throughput and latency phases is judged
 by the oracle; the first phase that fails stops the bench with exit code 1.
 """
@@ -93,18 +93,16 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
             _judge(f"run {n}", worker["oracle"])
             for process in here.workers:
                 process.stop()
-            # The machine's speed drifts within minutes: the worker is set against the bare loop's
-            # mean over a phase before it and one after it, on the same backlog.
-            bare_after = throughput.bare(here, backlog, timeout_s)
+            # The machine's speed drifts within minutes: the bare loop again, to a topic of its own,
+            # shows how far it moved while the worker ran (the ratio stays with the phase before).
+            bare_after = throughput.bare(here, backlog, timeout_s, f"{throughput.SCRATCH_TOPIC}.after")
             # tracking.batch as fast as the worker wrote it: one record per accepted event
             batch_rate = worker["oracle"]["accepted"] * worker["first_to_last_output_events_per_s"] / worker["events"]
             archived = archiving.measure(here, batch_rate)
         # Both clocks start at the first record handled: the bare loop's at its first fetch, the worker's at
         # its first output (its group join after "ready" is reported apart, as the from-ready rate).
-        yardstick = (bare["events_per_s"] + bare_after["events_per_s"]) / 2
-        ratio = worker["first_to_last_output_events_per_s"] / yardstick
-        runs.append({"bare": bare, "bare_after": bare_after, "bare_mean_events_per_s": yardstick, "worker": worker,
-                     "ratio": ratio, "archive": archived})
+        ratio = worker["first_to_last_output_events_per_s"] / bare["events_per_s"]
+        runs.append({"bare": bare, "bare_after": bare_after, "worker": worker, "ratio": ratio, "archive": archived})
         print(f"  run {n}: bare {bare['events_per_s']:.0f}/s then {bare_after['events_per_s']:.0f}/s, "
               f"worker {worker['first_to_last_output_events_per_s']:.0f}/s "
               f"(from ready {worker['events_per_s']:.0f}/s), oracle passed; archive {archived['records_per_s']:.0f} "

@@ -8,23 +8,20 @@ from pipeline.cli.tables import text_table
 from pipeline.sim.bench import stats
 
 # Every figure of a complete report; a phase that was skipped or failed leaves its figures null.
-KEYS = ("ratio", "events", "runs", "bare_events_per_s", "worker_events_per_s", "worker_first_to_last_events_per_s",
+KEYS = ("ratio", "events", "runs", "bare_events_per_s", "bare_after_events_per_s", "worker_events_per_s", "worker_first_to_last_events_per_s",
         "worker_cpu_s", "broker_cpu_s",
         "bare_broker_cpu_s", "worker_ready_s", "worker_rss_mib", "archive", "per_run", "latency", "soak", "restore", "oracle")
 
 
 def summary(events: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The medians over the throughput runs; the ratio is the median of each run's own ratio.
-
-    A run's bare figure is the mean of its two bare phases, before and after the worker's.
-    """
+    """The medians over the throughput runs; the ratio is the median of each run's own ratio."""
 
     def med(phase: str, key: str) -> float:
         return stats.median([r[phase][key] for r in runs])
 
     return {
         "ratio": stats.median([r["ratio"] for r in runs]), "events": events, "runs": len(runs),
-        "bare_events_per_s": stats.median([r["bare_mean_events_per_s"] for r in runs]),
+        "bare_events_per_s": med("bare", "events_per_s"), "bare_after_events_per_s": med("bare_after", "events_per_s"),
         "worker_events_per_s": med("worker", "events_per_s"),
         "worker_first_to_last_events_per_s": med("worker", "first_to_last_output_events_per_s"),
         "worker_cpu_s": med("worker", "cpu_s"), "broker_cpu_s": med("worker", "broker_cpu_s"),
@@ -48,7 +45,8 @@ def table(figures: dict[str, Any]) -> str:
         rss = figures["worker_rss_mib"]
         cpu, events = figures["worker_cpu_s"], figures["events"]
         rows += [
-            ("bare aiokafka loop", f"{_n(figures['bare_events_per_s'])} events/s (before and after the worker)"),
+            ("bare aiokafka loop", f"{_n(figures['bare_events_per_s'])} events/s; "
+                                   f"{_n(figures['bare_after_events_per_s'])} again after the worker"),
             ("adtrack worker", f"{_n(figures['worker_first_to_last_events_per_s'])} events/s, first to last output "
                                f"({_n(figures['worker_events_per_s'])} from ready, group join included)"),
             ("ratio (worker / bare)", f"{figures['ratio']:.3f}"),
@@ -84,6 +82,10 @@ def table(figures: dict[str, Any]) -> str:
         if store := soak.get("store_mib"):
             rows.append(("state store on disk", f"{store[0][1]:.1f} -> {store[-1][1]:.1f} MiB, "
                                                 f"{soak['store_slope_mib_per_min']:+.2f} MiB/min after warm-up"))
+        if memory := soak.get("state_memory_mib"):
+            half = next(row for row in memory if row[0] >= soak["seconds"] / 2)
+            rows.append(("state store in memory", f"block cache {half[1]:.0f} MiB at half time, {memory[-1][1]:.0f} "
+                                                  f"at the end; memtables {memory[-1][2]:.0f} MiB at the end"))
     if restore := figures.get("restore"):
         what = (f"{_n(restore['restored_rows'])} rows in {restore['seconds']:.1f} s "
                 f"({_n(restore['rows_per_s'])} rows/s)" if restore["available"] else "unavailable (no restore line)")

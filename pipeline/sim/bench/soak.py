@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.sim.bench import kafka, procs, stats, verify
 from pipeline.sim.bench.mix import Shares, mix
-from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, probe, wait_ready, worker_pid
+from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, gauge, probe, wait_ready, worker_pid
 
 DEDUPE_WINDOW_S = 60
 CLOCK_SKEW_S = 10
@@ -49,6 +49,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     pid, cpu = worker_pid(worker), procs.cpu_seconds(worker_pid(worker))
     samples: list[tuple[float, float]] = []
     disk: list[tuple[float, float]] = []
+    rocksdb: list[tuple[float, float, float]] = []  # (s, block cache MiB, memtables MiB): bounded parts of RSS
     stop = threading.Event()
 
     def sample() -> None:
@@ -56,6 +57,9 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         while True:
             samples.append((time.monotonic() - began, procs.rss_mib(pid)))
             disk.append((samples[-1][0], store_mib(worker)))
+            memory = gauge(worker, "adtrack_state_memory_bytes", "part")
+            rocksdb.append((samples[-1][0], memory.get("block_cache", 0) / (1 << 20),
+                            memory.get("memtables", 0) / (1 << 20)))
             if stop.wait(SAMPLE_EVERY_S):
                 return
 
@@ -83,6 +87,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         "rss_slope_second_half_mib_per_min": stats.slope([(t / 60, mib) for t, mib in samples if t >= seconds / 2]),
         "cpu_s": procs.cpu_seconds(pid) - cpu,
         "store_mib": [[round(t, 1), round(m, 2)] for t, m in disk], "store_slope_mib_per_min": stats.slope(disk_after),
+        "state_memory_mib": [[round(t, 1), round(cache, 1), round(memtables, 1)] for t, cache, memtables in rocksdb],
         "passed": not lag and not answered["missing"], "outcomes": answered, "lag": lag,
     }
 

@@ -74,13 +74,21 @@ def wait_ready(worker: Worker, started: float, timeout_s: float = 120.0) -> floa
     return time.monotonic() - started
 
 
+def _families(worker: Worker) -> list[Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=10) as answer:
+        return list(text_string_to_metric_families(answer.read().decode()))
+
+
 def histogram(worker: Worker, name: str) -> list[tuple[float, float]]:
     """The buckets of one histogram of the worker's ``/metrics``: (upper bound, cumulative count)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=10) as answer:
-        text = answer.read().decode()
-    return [(float(sample.labels["le"]), sample.value)
-            for family in text_string_to_metric_families(text) if family.name == name
+    return [(float(sample.labels["le"]), sample.value) for family in _families(worker) if family.name == name
             for sample in family.samples if sample.name == f"{name}_bucket"]
+
+
+def gauge(worker: Worker, name: str, label: str) -> dict[str, float]:
+    """One gauge of the worker's ``/metrics``, by the value of ``label``."""
+    return {sample.labels[label]: sample.value for family in _families(worker) if family.name == name
+            for sample in family.samples}
 
 
 def probe(here: Stage, count: int, timeout_s: float = 120.0) -> None:

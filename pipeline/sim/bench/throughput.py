@@ -25,10 +25,10 @@ SCRATCH_TOPIC = "bench.baseline"
 LIVE_BARRIERS = 2
 
 
-def bare(here: Stage, backlog: Backlog, timeout_s: float) -> dict[str, Any]:
-    """The bare loop, a process of its own as the worker is, moves the backlog; its figures."""
+def bare(here: Stage, backlog: Backlog, timeout_s: float, target: str = SCRATCH_TOPIC) -> dict[str, Any]:
+    """The bare loop, a process of its own as the worker is, moves the backlog to ``target``; its figures."""
     broker_cpu = here.broker_cpu()
-    command = bare_loop.drain_command(here.settings.topic_raw, SCRATCH_TOPIC, backlog.records)
+    command = bare_loop.drain_command(here.settings.topic_raw, target, backlog.records)
     env = worker_env(here.settings.kafka_bootstrap_servers, here.settings.app_id)
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s, check=True)
     figures = orjson.loads(done.stdout.strip().splitlines()[-1])
