@@ -13,6 +13,7 @@ creep, but every such block then comes as fresh zeroed pages: 14 times the cost 
 back, 40 ms to give back 200 MiB freed in 10 000 pieces; every 10 s, that is well under 1 % of a core.
 
 On a C library other than glibc ``release`` does nothing.
+(docs/decisions/0007-freed-memory-is-given-back-on-a-timer.md)
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 With ``ADTRACK_DEDUPE_WINDOW_S=60`` and ``ADTRACK_MAX_CLOCK_SKEW_S=10`` an accepted event_id is removed
 70 s after its event, so the entries a worker holds should stop growing after that, and so should its
 memory and its state store on disk: the slopes of RSS and of the store's size (MiB/min, least squares)
-over the samples after the warm-up tell whether they do. RSS also rises while RocksDB's block cache
-and memtables fill, for longer than the state takes to reach its size, so the slope over the second
-half of the soak is reported too: growth that never stops shows in both. The events are not judged
-one by one (a long soak would not fit in memory), but each is accounted for: the worker must give
-every event an outcome and commit all of ``tracking.raw``, and the events without one are named
-(their number, expected outcome and partition).
+over the samples after the warm-up tell whether they do. The slope over the second half of the soak
+is reported too, and with each RSS sample what the worker's /metrics says RocksDB's block cache and
+memtables hold: growth that stops later than the warm-up is told from growth that goes on, and
+bounded caches from the rest. The events are not judged one by one (a long soak would not fit in
+memory), but each is accounted for: the worker must give every event an outcome and commit all of
+``tracking.raw``, and the events without one are named (their number, expected outcome and partition).
 """
 
 from __future__ import annotations
