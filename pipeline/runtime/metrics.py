@@ -34,7 +34,7 @@ fetch_gaps = CounterFamily(
     "refetched, or stepped_over (the log holds no records there).", ["topic", "action"], registry=registry,
 )
 batch_latency = Histogram(
-    "adtrack_batch_latency_seconds", "Per tracking batch: from its fetch until its outputs are acknowledged.",
+    "adtrack_batch_latency_seconds", "Per tracking batch: from its fetch until it lands (its outputs acknowledged).",
     registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 

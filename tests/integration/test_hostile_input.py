@@ -16,7 +16,7 @@ import pytest
 from pipeline.domain import control
 from pipeline.kafka.partitioning import home_partition
 from tests import factories
-from tests.harness import Kafka, ConsumedRecord, Worker, call, unique
+from tests.harness import Kafka, ConsumedRecord, Worker, call, unique, wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.integration
@@ -76,8 +76,11 @@ def test_a_2_mb_record_is_dead_lettered_cut_to_fit_and_its_partition_goes_on(
     assert h["dlq.original_size"] == str(TWO_MB).encode()
     assert h["dlq.original_sha256"] == hashlib.sha256(value).hexdigest().encode()
     assert dead.key == cid.encode() and value.startswith(dead.value) and len(dead.value) > TWO_MB // 2
-    totals = local_totals(hostile)
-    assert totals.get("dlq:oversized") == 1 and "dlq:error" not in totals  # counted once, as what it is
+    # The worker counts a batch once it lands (its outputs acknowledged, at its next turn of the loop):
+    # the count can come just after the records are readable.
+    totals = wait_until(lambda: (found := local_totals(hostile)).get("dlq:oversized") and found, 30,
+                        "the worker to count the dead letter")
+    assert totals["dlq:oversized"] == 1 and "dlq:error" not in totals  # counted once, as what it is
 
 
 @pytest.mark.parametrize("kind", [b"stop", b"coredata-barrier-v2", b""])

@@ -149,7 +149,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["ratio (worker / bare)"] == "0.062"
     assert values["archive"] == "30 000 records/s into files; the worker wrote tracking.batch at 2 200/s: keeps up"
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
-    assert values["worker's own part"] == "1 200 batches, fetch to acknowledged: p50 <= 25 ms, p99 <= 100 ms"
+    assert values["worker's own part"] == "1 200 batches, fetch to landed: p50 <= 25 ms, p99 <= 100 ms"
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s, -0.50 over the second half"
     assert values["state store in memory"] == "block cache 20 MiB at half time, 40 at the end; memtables 8 MiB at the end"

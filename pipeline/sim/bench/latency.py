@@ -32,7 +32,7 @@ from pipeline.sim.bench.verify import read_outputs, slim, verdict
 from pipeline.sim.workers import worker_env
 
 BARE_SOURCE, BARE_TARGET = "bench.latency.raw", "bench.latency.bare"
-#: The worker's own part of the latency: each batch from its fetch until its outputs are acknowledged.
+#: The worker's own part of the latency, at most: each batch from its fetch until it lands (outputs acknowledged).
 BATCH_LATENCY = "adtrack_batch_latency_seconds"
 
 

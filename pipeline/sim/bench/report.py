@@ -64,7 +64,7 @@ def table(figures: dict[str, Any]) -> str:
                      f"p99 {_n(lat['p99_ms'])} ms, max {_n(lat['max_ms'])} ms; "
                      f"longest gap {_n(lat['max_gap_ms'])} ms"))
         if own := lat.get("worker_batches"):
-            rows.append(("worker's own part", f"{_n(own['batches'])} batches, fetch to acknowledged: "
+            rows.append(("worker's own part", f"{_n(own['batches'])} batches, fetch to landed: "
                                               f"p50 <= {_n(own['p50_ms_at_most'])} ms, "
                                               f"p99 <= {_n(own['p99_ms_at_most'])} ms"))
         if base := lat.get("bare"):
