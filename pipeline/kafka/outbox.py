@@ -103,25 +103,26 @@ class Outbox:
                     delivery.handed.set_result(None)
 
     async def _send(self, deliveries: list[Delivery]) -> None:
-        merged: dict[Destination, list[OutputRecord]] = {}
-        ends: dict[Destination, list[tuple[Delivery, int]]] = {}
-        sources: dict[Destination, list[int]] = {}  # the parcel lists each destination's records came from
+        handed: dict[Destination, list[tuple[Delivery, Sequence[OutputRecord]]]] = {}
         for delivery in deliveries:
             for destination, records in delivery.parcel.items():
                 if records:
-                    into = merged.setdefault(destination, [])
-                    into.extend(records)
-                    ends.setdefault(destination, []).append((delivery, len(into) - 1))
-                    sources.setdefault(destination, []).append(id(records))
-        # Destinations that were handed the very same list by every parcel get the same records: their
-        # record batches are built once (``send_records``). The parcels hold those lists until sent.
+                    handed.setdefault(destination, []).append((delivery, records))
+        # Destinations that were handed the very same list by every parcel get the same records: they
+        # are merged and built into record batches once (``send_records``). The parcels hold those
+        # lists until sent, so their ids stay theirs.
         copies: dict[tuple[int, ...], list[Destination]] = {}
-        for destination, lists in sources.items():
-            copies.setdefault(tuple(lists), []).append(destination)
+        for destination, parts in handed.items():
+            copies.setdefault(tuple(id(records) for _, records in parts), []).append(destination)
         for destinations in copies.values():
-            sent = await send_records(self.producer, destinations, merged[destinations[0]], self.max_record_bytes)
+            merged: list[OutputRecord] = []
+            ends: list[tuple[Delivery, int]] = []  # each delivery's last record among them
+            for delivery, records in handed[destinations[0]]:
+                merged.extend(records)
+                ends.append((delivery, len(merged) - 1))
+            sent = await send_records(self.producer, destinations, merged, self.max_record_bytes)
             for destination, acks in zip(destinations, sent):
-                for delivery, end in ends[destination]:
+                for delivery, end in ends:
                     delivery.acks.extend(acks)
                     delivery.last[destination] = ack_of(acks, end)
 
