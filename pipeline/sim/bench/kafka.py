@@ -7,11 +7,13 @@ them, see ``pipeline.kafka.offsets``), so reading every output of 500 000 events
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from config.settings import Settings
 from pipeline.kafka import clients, offsets
@@ -54,22 +56,47 @@ async def write(settings: Settings, topic: str, records: Iterable[Out]) -> int:
         await sender.stop()
 
 
-async def paced(settings: Settings, topic: str, records: Iterator[Out], rate: float, seconds: float) -> int:
-    """Open loop: send at ``rate`` per second for ``seconds`` whatever the consumer does; returns the count."""
-    sender = producer(settings, linger_ms=1)
+async def paced(settings: Settings, topic: str, records: Iterable[Out], rate: float, seconds: float) -> int:
+    """Open loop: send at ``rate`` per second for ``seconds`` whatever the consumer does; returns the count.
+
+    Record ``n`` is due ``n / rate`` s after the start and carries that time as its timestamp, so a
+    sender that falls behind shows as latency, not as a slower rate. Every ``ADTRACK_PRODUCER_LINGER_MS``
+    the records due are sent as one record batch per partition, as adtrack's own ingest batches them.
+    The embedded broker's fetches slow down with every record batch a partition holds (decision 0004):
+    a batch every 1 ms made about five times as many, and even a consumer that does nothing had a p99
+    of 374 ms after 20 s at 10 400 events/s. A record batch builder per partition, rather than a send
+    and a future per record, also keeps the sender's own CPU off the two cores the worker shares with it.
+    """
+    sender = producer(settings, linger_ms=0)
     await sender.start()
     try:
-        pending: list[asyncio.Future[Any]] = []
-        sent, started = 0, time.monotonic()
-        while (elapsed := time.monotonic() - started) < seconds:
-            for _ in range(int(elapsed * rate) - sent):
-                partition, key, value, headers = next(records)
-                pending.append(await sender.send(topic, value=value, key=key, partition=partition, headers=headers))
+        total, sent, pending = int(rate * seconds), 0, []
+        tick = max(settings.producer_linger_ms, 1) / 1000
+        source = iter(records)
+        started, started_ms = time.monotonic(), time.time() * 1000
+        while sent < total:
+            due = min(total, int((time.monotonic() - started) * rate))
+            builders: dict[int, BatchBuilder] = {}
+            for partition, key, value, headers in itertools.islice(source, due - sent):
+                builder = builders.get(partition)
+                if builder is None:
+                    builder = builders[partition] = sender.create_batch()
+                timestamp = int(started_ms + sent * 1000 / rate)
+                if builder.append(key=key, value=value, timestamp=timestamp, headers=headers) is None:
+                    builder.close()
+                    pending.append(await sender.send_batch(builder, topic, partition=partition))
+                    builder = builders[partition] = sender.create_batch()
+                    builder.append(key=key, value=value, timestamp=timestamp, headers=headers)
                 sent += 1
+            if sent < due:
+                break  # ``records`` ran out
+            for partition, builder in builders.items():
+                builder.close()
+                pending.append(await sender.send_batch(builder, topic, partition=partition))
             if len(pending) >= 1000:
                 await asyncio.gather(*pending)
                 pending = []
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(tick)
         await asyncio.gather(*pending)
         return sent
     finally:
