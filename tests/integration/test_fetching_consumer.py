@@ -26,10 +26,31 @@ def test_a_consumer_behind_fetches_with_the_long_wait_and_back(broker, settings)
             while read < BACKLOG:
                 fetched = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=2000, max_records=200), 30)
                 read += len(fetched.get(tp, []))
-                seen.append(wait.update())
+                seen.append(wait.update(fetched, 200))
             return seen
 
     seen = asyncio.run(scenario())
     assert seen[0] == CAUGHT_UP_WAIT_MS
     assert BEHIND_WAIT_MS in seen, seen
     assert seen[-1] == CAUGHT_UP_WAIT_MS, seen
+
+
+def test_a_partition_left_behind_by_two_fetches_in_a_row_gets_the_long_wait(broker, settings) -> None:
+    """A few records left, far under the threshold: one fetch without them is live traffic, two are a stall."""
+
+    async def scenario() -> list[int]:
+        topic = "fetching.stall"
+        await partitions.fill(settings, topic, (b"x" * 100 for _ in range(300)))
+        async with partitions.reading(settings, topic, fetch_bytes=16_384) as (consumer, tp):
+            wait = FetchWait(consumer)
+            fetched = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=2000, max_records=10), 30)
+            assert len(fetched[tp]) == 10
+            seen = [wait.update(fetched, 10)]  # cut at max_records: its lag says nothing
+            assert 0 < wait.lags()[tp] <= BEHIND_RECORDS
+            seen.append(wait.update({}, 10))  # once without its records: maybe only traffic
+            seen.append(wait.update({}, 10))  # twice: stalled
+            fetched = await asyncio.wait_for(consumer.getmany(tp, timeout_ms=2000, max_records=10), 30)
+            seen.append(wait.update(fetched, 10))  # moving again
+            return seen
+
+    assert asyncio.run(scenario()) == [CAUGHT_UP_WAIT_MS, CAUGHT_UP_WAIT_MS, BEHIND_WAIT_MS, CAUGHT_UP_WAIT_MS]
