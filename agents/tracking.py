@@ -88,6 +88,7 @@ class Tracking(Service):
         self._flights: deque[Flight] = deque()  # oldest first
         self._committable: dict[TopicPartition, int] = {}  # processed, written, not committed yet
         self._committed_at = time.monotonic()
+        self._commit_in_flight: asyncio.Future[None] | None = None  # one at a time, never awaited on the hot path
         self._stopping = False
         self._partitions: dict[str, int] = {}
         self._context: batch.Context | None = None  # once the partition counts are known
@@ -155,6 +156,8 @@ class Tracking(Service):
                 self.outbox.close()
             self._flights.clear()
             self._committable = {}
+            if self._commit_in_flight is not None:
+                self._commit_in_flight.cancel()
             await app.crash(exc)
 
     async def _catch_up(self) -> None:
@@ -274,8 +277,7 @@ class Tracking(Service):
         for p, sealed in flight.sealed.items():
             self.states[p].written(sealed, last_offset([flight.delivery.last[settings.tracking_state_topic, p]]))
         self._committable.update(flight.offsets)
-        if time.monotonic() - self._committed_at >= settings.commit_interval_s:
-            await self._commit()
+        self._commit_due()
         for (outcome, campaign_id), n in flight.result.counts.items():
             stats.count(outcome, campaign_id, n)
         if flight.offsets:  # an empty fetch is no batch
@@ -286,8 +288,31 @@ class Tracking(Service):
         while self._flights:
             await self._land_oldest()
 
+    def _commit_due(self) -> None:
+        """Once a commit interval: start committing the input offsets landed so far, without waiting for it.
+
+        A commit is a round trip to the group coordinator (15–28 ms at 10 400 events/s here); awaited
+        on the way, it held the next fetch's events once a second. One commit is on its way at a time,
+        so an earlier one never lands after a later one; a failed one stops the worker at its next turn,
+        as an awaited one did.
+        """
+        if self._commit_in_flight is not None:
+            if not self._commit_in_flight.done():
+                return
+            commit, self._commit_in_flight = self._commit_in_flight, None
+            commit.result()
+        if time.monotonic() - self._committed_at >= settings.commit_interval_s:
+            self._committed_at = time.monotonic()
+            if self._committable:
+                assert self.consumer is not None
+                offsets, self._committable = self._committable, {}
+                self._commit_in_flight = asyncio.ensure_future(self.consumer.commit(offsets))
+
     async def _commit(self) -> None:
-        """Commit the input offsets of every batch landed so far."""
+        """Commit the input offsets of every batch landed so far, after the commit on its way if any."""
+        if self._commit_in_flight is not None:
+            commit, self._commit_in_flight = self._commit_in_flight, None
+            await commit
         self._committed_at = time.monotonic()
         if self._committable:
             assert self.consumer is not None
