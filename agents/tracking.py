@@ -131,7 +131,7 @@ class Tracking(Service):
                 assert self.consumer is not None
                 fetched = await self.consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
                 assert self.fetch_wait is not None
-                self.fetch_wait.update(fetched, MAX_RECORDS)
+                self.fetch_wait.update(fetched)
                 if not caught_up and any(fetched.values()):
                     await self._catch_up()
                     collector.settle()

@@ -54,12 +54,6 @@ def test_partitions_that_got_records_or_have_none_left_are_not_stalled() -> None
     assert stalled({}, {}) == set()
 
 
-def test_a_fetch_cut_at_max_records_says_nothing_about_the_partitions_left_out() -> None:
-    # The consumer still holds their records: they are not stalled, only not handed over yet.
-    assert stalled({"a": 5, "b": 9}, {"a": [1, 2]}, max_records=2) == set()
-    assert stalled({"a": 5, "b": 9}, {"a": [1, 2]}, max_records=3) == {"b"}
-
-
 def test_an_unstarted_consumer_is_refused() -> None:
     async def make() -> None:
         FetchWait(AIOKafkaConsumer(bootstrap_servers="127.0.0.1:9"))
