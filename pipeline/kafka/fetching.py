@@ -13,8 +13,9 @@ none of; only the partitions the next fetch request asks for count.
 aiokafka reads the wait from its fetcher for every fetch request it builds and has no public way to
 change it after start, nor a public non-blocking way to read a partition's position or to know which
 partitions still have fetched records waiting; ``FetchWait`` uses the three attributes (aiokafka
-0.14.0, pinned) and checks, when made, that they are there. The lag counts partitions whose fetches come back empty too: on the embedded broker, a fetch whose wait ends
-before the lookup of its first batch comes back with no record at all.
+0.14.0, pinned) and checks, when made, that they are there. The lag counts partitions whose fetches
+come back empty too: on the embedded broker, a fetch whose wait ends before the lookup of its first
+batch comes back with no record at all.
 """
 
 from __future__ import annotations

@@ -88,11 +88,11 @@ async def paced(settings: Settings, topic: str, records: Iterable[Out], rate: fl
                     builder = builders[partition] = sender.create_batch()
                     builder.append(key=key, value=value, timestamp=timestamp, headers=headers)
                 sent += 1
-            if sent < due:
-                break  # ``records`` ran out
             for partition, builder in builders.items():
                 builder.close()
                 pending.append(await sender.send_batch(builder, topic, partition=partition))
+            if sent < due:
+                break  # ``records`` ran out
             if len(pending) >= 1000:
                 await asyncio.gather(*pending)
                 pending = []
