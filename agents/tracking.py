@@ -255,12 +255,15 @@ class Tracking(Service):
             flight.result.counts[f"dlq:{letter.reason}", None] += 1
         assert self.outbox is not None
         flight.delivery = self.outbox.put(self._parcel(flight))
+        # The outbox holds them until they are built into record batches; the flight only needs the counts.
+        flight.result.outputs.clear()
+        flight.result.dead_letters.clear()
         self._flights.append(flight)
 
     def _parcel(self, flight: Flight) -> dict[tuple[str, int], list[OutputRecord]]:
         """Everything a batch sends: state changes, outputs and dead letters, per (topic, partition)."""
         parcel: dict[tuple[str, int], list[OutputRecord]] = {
-            (settings.tracking_state_topic, p): sealed.records for p, sealed in flight.sealed.items()}
+            (settings.tracking_state_topic, p): sealed.records() for p, sealed in flight.sealed.items()}
         parcel.update(flight.result.outputs)
         partitions = self._partitions[settings.topic_dlq]
         for letter in flight.result.dead_letters:

@@ -101,6 +101,11 @@ class Outbox:
             else:
                 for delivery in deliveries:
                     delivery.handed.set_result(None)
+            finally:
+                # Built into record batches (or failed): the producer holds their bytes until acknowledged,
+                # and the records are not held twice meanwhile.
+                for delivery in deliveries:
+                    delivery.parcel = {}
 
     async def _send(self, deliveries: list[Delivery]) -> None:
         handed: dict[Destination, list[tuple[Delivery, Sequence[OutputRecord]]]] = {}

@@ -46,8 +46,11 @@ class Sealed:
         if self.accepted is not None:
             self.changes.append((self.accepted.key, self.accepted.encode()))
         self.changes.extend(tombstones)
-        #: the changes as changelog records (key, value, headers)
-        self.records = [(key, value, []) for key, value in self.changes]
+
+    def records(self) -> list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]:
+        """The changes as changelog records (key, value, headers): made for the outbox, which lets go of
+        them once they are built into record batches, while the sealed batch lives until acknowledged."""
+        return [(key, value, []) for key, value in self.changes]
 
 
 class PartitionState:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
+import weakref
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -155,3 +157,29 @@ def test_equal_records_in_lists_of_their_own_are_built_for_each_destination(sett
     asyncio.run(_with_outbox(settings, body))
     assert [r.value for r in kafka.read(first)] == [b"x", b"only-first"]
     assert [r.value for r in kafka.read(second)] == [b"x", b"y"]
+
+
+class Records(list):
+    """A list of records whose lifetime a test can watch (a plain list takes no weak reference)."""
+
+
+@pytest.mark.integration
+def test_records_are_let_go_once_built_into_record_batches(settings: Settings, kafka: Kafka) -> None:
+    """The producer holds the built bytes until acknowledged: the delivery does not keep the records too."""
+    topic = unique("outbox")
+    asyncio.run(ensure_topics(settings, [TopicSpec(topic, 1)]))
+
+    async def body(outbox: Outbox) -> None:
+        records = Records([(None, b"v%d" % i, []) for i in range(100)])
+        watched = weakref.ref(records)
+        delivery = outbox.put({(topic, 0): records})
+        del records
+        assert watched() is not None  # queued: held until built
+        await delivery.handed
+        gc.collect()
+        assert watched() is None
+        await delivery.wait()
+        assert last_offset([delivery.last[topic, 0]]) == 99
+
+    asyncio.run(_with_outbox(settings, body))
+    assert len(kafka.read(topic)) == 100

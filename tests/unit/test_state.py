@@ -217,7 +217,7 @@ def test_a_sealed_batch_logs_spend_rows_first_then_one_record_of_what_it_accepte
     sealed = state.seal()
     assert sealed is not None
     assert sealed.changes == [(spend_key("c1"), Spend(10, 1).encode()), accepted(("e1", entry(1)), ("e2", entry(2)))]
-    assert [(key, value) for key, value, _headers in sealed.records] == sealed.changes
+    assert [(key, value) for key, value, _headers in sealed.records()] == sealed.changes
 
 
 def test_batches_are_written_in_the_order_they_were_sealed(store: PartitionStore) -> None:
