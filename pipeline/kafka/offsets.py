@@ -134,13 +134,22 @@ async def lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
 async def wait_drained(settings: Settings, group: str, topic: str, timeout_s: float) -> dict[int, int]:
     """Wait until ``group`` committed all of ``topic`` twice in a row; returns the lag left (empty when none).
 
-    Twice, because a record re-routed or re-sent behind the first look would be missed by one.
+    Twice, because a record re-routed or re-sent behind the first look would be missed by one. A look
+    whose ends no fetch confirmed in time (a broker slow to answer, as the embedded one is after
+    minutes of traffic) is taken again while time is left; if the last look failed so, its error is raised.
     """
     deadline, stable, left = time.monotonic() + timeout_s, 0, {}
+    failed: EndOffsetError | None = None
     while time.monotonic() < deadline:
-        left = await lag(settings, group, topic)
-        stable = stable + 1 if not left else 0
-        if stable >= 2:
-            return {}
+        try:
+            left, failed = await lag(settings, group, topic), None
+        except EndOffsetError as exc:
+            failed, stable = exc, 0
+        else:
+            stable = stable + 1 if not left else 0
+            if stable >= 2:
+                return {}
         await asyncio.sleep(0.5)
+    if failed is not None:
+        raise failed
     return left

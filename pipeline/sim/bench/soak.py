@@ -50,6 +50,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     samples: list[tuple[float, float]] = []
     disk: list[tuple[float, float]] = []
     rocksdb: list[tuple[float, float, float]] = []  # (s, block cache MiB, memtables MiB): bounded parts of RSS
+    unanswered = [0]  # samples without the worker's state memory: /metrics did not answer in time
     stop = threading.Event()
 
     def sample() -> None:
@@ -57,9 +58,13 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         while True:
             samples.append((time.monotonic() - began, procs.rss_mib(pid)))
             disk.append((samples[-1][0], store_mib(worker)))
-            memory = gauge(worker, "adtrack_state_memory_bytes", "part")
-            rocksdb.append((samples[-1][0], memory.get("block_cache", 0) / (1 << 20),
-                            memory.get("memtables", 0) / (1 << 20)))
+            try:
+                memory = gauge(worker, "adtrack_state_memory_bytes", "part")
+            except OSError:  # /metrics slow to answer (it reads the lag from a busy broker): RSS is sampled anyway
+                unanswered[0] += 1
+            else:
+                rocksdb.append((samples[-1][0], memory.get("block_cache", 0) / (1 << 20),
+                                memory.get("memtables", 0) / (1 << 20)))
             if stop.wait(SAMPLE_EVERY_S):
                 return
 
@@ -88,6 +93,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         "cpu_s": procs.cpu_seconds(pid) - cpu,
         "store_mib": [[round(t, 1), round(m, 2)] for t, m in disk], "store_slope_mib_per_min": stats.slope(disk_after),
         "state_memory_mib": [[round(t, 1), round(cache, 1), round(memtables, 1)] for t, cache, memtables in rocksdb],
+        "state_memory_unanswered": unanswered[0],
         "passed": not lag and not answered["missing"], "outcomes": answered, "lag": lag,
     }
 
