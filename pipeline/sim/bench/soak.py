@@ -50,10 +50,11 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     samples: list[tuple[float, float]] = []
     disk: list[tuple[float, float]] = []
     rocksdb: list[tuple[float, float, float]] = []  # (s, block cache MiB, memtables MiB): bounded parts of RSS
-    unanswered = [0]  # samples without the worker's state memory: /metrics did not answer in time
+    unanswered = 0  # samples without the worker's state memory: /metrics did not answer in time
     stop = threading.Event()
 
     def sample() -> None:
+        nonlocal unanswered
         began = time.monotonic()
         while True:
             samples.append((time.monotonic() - began, procs.rss_mib(pid)))
@@ -61,7 +62,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
             try:
                 memory = gauge(worker, "adtrack_state_memory_bytes", "part")
             except OSError:  # /metrics slow to answer (it reads the lag from a busy broker): RSS is sampled anyway
-                unanswered[0] += 1
+                unanswered += 1
             else:
                 rocksdb.append((samples[-1][0], memory.get("block_cache", 0) / (1 << 20),
                                 memory.get("memtables", 0) / (1 << 20)))
@@ -93,7 +94,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         "cpu_s": procs.cpu_seconds(pid) - cpu,
         "store_mib": [[round(t, 1), round(m, 2)] for t, m in disk], "store_slope_mib_per_min": stats.slope(disk_after),
         "state_memory_mib": [[round(t, 1), round(cache, 1), round(memtables, 1)] for t, cache, memtables in rocksdb],
-        "state_memory_unanswered": unanswered[0],
+        "state_memory_unanswered": unanswered,
         "passed": not lag and not answered["missing"], "outcomes": answered, "lag": lag,
     }
 
