@@ -111,6 +111,36 @@ def process(records: Sequence[RawRecord], state: PartitionState, context: Contex
                 result.dead_letters.append(DeadLetter(record, "error", f"{type(exc).__name__}: {exc}", "process"))
 
 
+class _Standing:
+    """The event being judged as the partition's state has it: what the rules ask of the state.
+
+    Whether its id was accepted before (not as this very message), what its campaign has spent, and
+    the budget left. Apart from the judge, which sets it for each event: the lookups the rules call
+    back refer to this and not to the judge, so a batch leaves no reference cycle, and its outputs are
+    freed as soon as they are sent rather than at the cyclic collector's next run.
+    """
+
+    __slots__ = ("budget", "seen", "replay", "charged", "remaining")
+
+    def __init__(self, budget: Callable[[str], dict[str, Any] | None]) -> None:
+        self.budget = budget
+        self.seen = False
+        self.replay = False
+        self.charged = NO_SPEND
+        self.remaining: object = _UNKNOWN
+
+    def seen_before(self, event_id: str) -> bool:
+        return self.seen
+
+    def remaining_micros(self, campaign_id: str) -> int | None:
+        if self.replay:
+            return NO_LIMIT  # charged before the crash; never charge twice
+        if self.remaining is _UNKNOWN:  # asked by the rules, then for the output: looked up once
+            budget = self.budget(campaign_id)
+            self.remaining = None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
+        return self.remaining  # type: ignore[return-value]
+
+
 class _Judge:
     """The rules for one event after another; one ``Lookups`` serves them all (made once, not per event)."""
 
@@ -121,19 +151,13 @@ class _Judge:
         self.rejected, self.realtime, self.batch = destinations.rejected, destinations.realtime, destinations.batch
         self.rejected_count, self.realtime_count, self.batch_count = (
             counts[destinations.rejected], counts[destinations.realtime], counts[destinations.batch])
-        # The event being judged: whether its id was accepted before (not as this very message) and
-        # what its campaign has spent.
-        self.seen = False
-        self.replay = False
-        self.charged = NO_SPEND
-        self.remaining: object = _UNKNOWN
-        self.budget = remembered(context.lookup, "budget")
+        self.standing = standing = _Standing(remembered(context.lookup, "budget"))
         self.lookups = Lookups(
-            seen=lambda _: self.seen,
+            seen=standing.seen_before,
             campaign=remembered(context.lookup, "campaign"),
             publisher=remembered(context.lookup, "publisher"),
             slot=remembered(context.lookup, "slot"),
-            remaining_micros=self.remaining_micros,
+            remaining_micros=standing.remaining_micros,
         )
         #: (campaign_id, publisher_id, slot_id) -> the JSON of their core-data fields (the lookups are per segment too)
         self.core_jsons: dict[tuple[str, str, str], bytes] = {}
@@ -148,25 +172,18 @@ class _Judge:
             found = self.core_jsons[ids] = orjson.dumps(core_fields(event, verdict))
         return found
 
-    def remaining_micros(self, campaign_id: str) -> int | None:
-        if self.replay:
-            return NO_LIMIT  # charged before the crash; never charge twice
-        if self.remaining is _UNKNOWN:  # asked by the rules, then for the output: looked up once
-            budget = self.budget(campaign_id)
-            self.remaining = None if budget is None else to_micros(budget["total"]) - self.charged.spent_micros
-        return self.remaining  # type: ignore[return-value]
-
     def __call__(self, record: RawRecord, event: dict[str, Any]) -> None:
         state, result = self.state, self.result
         campaign_id: str = event["campaign_id"]
         event_id: str = event["event_id"]
         prior = state.accepted(event_id)
-        self.replay = replay = (prior is not None and prior.partition == record.partition
-                                and prior.offset == record.offset)
+        standing = self.standing
+        standing.replay = replay = (prior is not None and prior.partition == record.partition
+                                    and prior.offset == record.offset)
         # An entry is kept until every entry of its batch expired: past its own expiry it counts no more.
-        self.seen = prior is not None and not replay and prior.expires_at > self.now
-        self.charged = charged = state.spend(campaign_id)
-        self.remaining = _UNKNOWN
+        standing.seen = prior is not None and not replay and prior.expires_at > self.now
+        standing.charged = charged = state.spend(campaign_id)
+        standing.remaining = _UNKNOWN
         verdict = evaluate(event, self.now, self.context.limits, self.lookups)
         key = campaign_id.encode()
         if not isinstance(verdict, Accepted):
@@ -182,7 +199,7 @@ class _Judge:
             assert prior is not None
             remaining = prior.budget_remaining_micros
         else:
-            remaining = self.remaining_micros(campaign_id)
+            remaining = standing.remaining_micros(campaign_id)
             if charge and remaining is not None:
                 remaining -= verdict.cost_micros
         value = encode_enriched(event, self.core_json(event, verdict),
