@@ -40,7 +40,11 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     assert figures["latency"]["bare"]["joined"] > 0
     for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
         assert isinstance(figures["latency"]["bare"][key], (int, float))
+    # who the cores went to over each half of the phase: the consumer (worker or bare loop) and the broker
+    assert figures["latency"]["worker_cpu_s"] > 0 and figures["latency"]["broker_cpu_s"] > 0
+    assert figures["latency"]["bare"]["cpu_s"] > 0 and figures["latency"]["bare"]["broker_cpu_s"] > 0
     assert figures["soak"]["passed"] and len(figures["soak"]["rss_mib"]) >= 2
+    assert figures["soak"]["traffic_s"] >= bench.SMOKE.soak_s  # the slopes stop there; the drain comes after
     answered = figures["soak"]["outcomes"]
     assert answered["missing"] == 0 and answered["answered"] == answered["events"] == figures["soak"]["events"] > 0
     assert isinstance(figures["soak"]["rss_slope_mib_per_min"], float)

@@ -12,7 +12,7 @@ from config.settings import Settings
 from pipeline.cli.loader import read_updates
 from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.sim import oracle
-from pipeline.sim.bench import report, restore, stats
+from pipeline.sim.bench import report, restore, soak, stats
 from pipeline.sim.bench.mix import Shares, home, mix
 from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
 from pipeline.sim.generator import SAMPLE_CORE_DATA
@@ -86,6 +86,15 @@ def test_the_arithmetic_of_the_figures() -> None:
     assert stats.slope([(0, 1), (1, 3), (2, 5)]) == pytest.approx(2.0)
 
 
+def test_the_soaks_slopes_use_the_samples_of_steady_traffic_after_the_warm_up() -> None:
+    # RSS level during the traffic, then higher while the group drains its last records
+    samples = [(float(t), 200.0) for t in range(0, 601, 5)] + [(605.0, 260.0), (610.0, 262.0)]
+    steady = soak.steady(samples, 120.0, 600.0)
+    assert steady[0] == (2.0, 200.0) and steady[-1] == (10.0, 200.0) and len(steady) == 97
+    assert stats.slope(steady) == 0.0
+    assert stats.slope(soak.steady(samples, 120.0, 610.0)) > 0.5  # what the drain would have added
+
+
 def test_a_histograms_quantiles_are_the_bounds_of_the_buckets_that_hold_them() -> None:
     inf = float("inf")
     before = [(0.05, 10), (0.1, 10), (0.25, 10), (inf, 10)]
@@ -132,11 +141,12 @@ def test_the_table_names_every_figure() -> None:
         "archive": {"records_per_s": 30_000.0, "worker_batch_records_per_s": 2200.0, "keeps_up": True},
         "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120,
                     "worker_batches": {"batches": 1200, "p50_ms_at_most": 25.0, "p99_ms_at_most": 100.0},
-                    "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200}},
+                    "worker_cpu_s": 9.5, "broker_cpu_s": 6.3,
+                    "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200, "cpu_s": 4.0, "broker_cpu_s": 3.5}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
                  "rss_slope_second_half_mib_per_min": -0.5,
                  "state_memory_mib": [[0, 1.0, 0.5], [300, 20.0, 6.0], [600, 40.0, 7.5]],
-                 "warm_up_s": 60.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
+                 "warm_up_s": 60.0, "traffic_s": 601.0, "outcomes": {"events": 60_000, "answered": 60_000, "missing": 0,
                                                  "missing_seqs": [], "repeated_outcomes": 3}},
         "restore": {"rows": 1_000_000, "available": False, "restored_rows": None, "seconds": None,
                     "rows_per_s": None, "ready_s": 5.0, "serving_s": 6.5},
@@ -151,6 +161,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
     assert values["worker's own part"] == "1 200 batches, fetch to landed: p50 <= 25 ms, p99 <= 100 ms"
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
+    assert values["CPU over the phase"] == "worker 9.5 s, broker 6.3 s; bare loop 4.0 s, broker 3.5 s"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s, -0.50 over the second half"
     assert values["state store in memory"] == "block cache 20 MiB at half time, 40 at the end; memtables 8 MiB at the end"
     assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"

@@ -26,9 +26,9 @@ from config.settings import Settings
 from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
 from pipeline.sim import oracle, processes
-from pipeline.sim.bench import bare, kafka, stats
+from pipeline.sim.bench import bare, kafka, procs, stats
 from pipeline.sim.bench.mix import Shares, mix
-from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, histogram, probe, wait_ready
+from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, histogram, probe, wait_ready, worker_pid
 from pipeline.sim.bench.verify import read_outputs, slim, verdict
 from pipeline.sim.workers import worker_env
 
@@ -74,8 +74,10 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
 
     # Made before the clock starts: the sender shares the worker's two cores, and only has to send.
     traffic = list(itertools.islice(records(), int(rate * seconds)))
+    cpu = CpuClock(worker_pid(worker), here.broker_pid)
     count = asyncio.run(kafka.paced(here.settings, here.settings.topic_raw, traffic, rate, seconds))
     lag = asyncio.run(kafka.wait_drained(here.settings, kafka.tracking_group(here.settings), 120))
+    worker_cpu_s, broker_cpu_s = cpu.seconds()
     batches = stats.bucket_difference(histogram(worker, BATCH_LATENCY), batches_before)
     outputs = asyncio.run(read_outputs(here.settings, run))
     raw = asyncio.run(raw_times(here, run))
@@ -87,7 +89,7 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     return {
         "rate": rate, "seconds": seconds, "events": count, "joined": len(latencies), **percentiles(latencies),
         "max_gap_ms": stats.max_gap(list(outputs.accepted_ms.values())), "oracle": verdict_,
-        "worker_batches": batch_figures(batches),
+        "worker_batches": batch_figures(batches), "worker_cpu_s": worker_cpu_s, "broker_cpu_s": broker_cpu_s,
         "bare": baseline(here, rate, seconds, shares, seed),
     }
 
@@ -119,14 +121,29 @@ def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int
         run = uuid.uuid4().hex[:12]
         records = [kafka.out(r) for r in itertools.islice(mix(run, here.updates, seed, shares, settings),
                                                           int(rate * seconds))]
+        cpu = CpuClock(process.pid, here.broker_pid)
         count = asyncio.run(kafka.paced(settings, BARE_SOURCE, records, rate, seconds))
         asyncio.run(_wait_total(settings, BARE_TARGET, count, 120.0))
+        bare_cpu_s, broker_cpu_s = cpu.seconds()
     finally:
         processes.stop(process, 10)
     raw = asyncio.run(raw_times(here, run, BARE_SOURCE))
     out = asyncio.run(first_times(here, BARE_TARGET, None))  # the bare loop keeps no headers
     latencies = [when - raw[e] for e, when in out.items() if e in raw]
-    return {"events": count, "joined": len(latencies), **percentiles(latencies)}
+    return {"events": count, "joined": len(latencies), **percentiles(latencies),
+            "cpu_s": bare_cpu_s, "broker_cpu_s": broker_cpu_s}
+
+
+class CpuClock:
+    """CPU seconds a consumer process and the broker use from now on: who the two cores went to."""
+
+    def __init__(self, consumer_pid: int, broker_pid: int) -> None:
+        self.pids = (consumer_pid, broker_pid)
+        self.start = [procs.cpu_seconds(pid) for pid in self.pids]
+
+    def seconds(self) -> tuple[float, float]:
+        consumer, broker = (round(procs.cpu_seconds(pid) - s, 2) for pid, s in zip(self.pids, self.start))
+        return consumer, broker
 
 
 def _wait_for_line(process: subprocess.Popen[str], line: str, timeout_s: float) -> None:

@@ -70,6 +70,8 @@ def table(figures: dict[str, Any]) -> str:
         if base := lat.get("bare"):
             rows.append((f"bare loop at {_n(lat['rate'])}/s", f"p50 {_n(base['p50_ms'])} ms, p95 {_n(base['p95_ms'])} ms, "
                          f"p99 {_n(base['p99_ms'])} ms, max {_n(base['max_ms'])} ms"))
+            rows.append(("CPU over the phase", f"worker {lat['worker_cpu_s']:.1f} s, broker {lat['broker_cpu_s']:.1f} s; "
+                                               f"bare loop {base['cpu_s']:.1f} s, broker {base['broker_cpu_s']:.1f} s"))
     if soak := figures.get("soak"):
         samples = soak["rss_mib"]
         rows.append((f"soak {soak['seconds']:.0f} s at {_n(soak['rate'])}/s",

@@ -3,8 +3,9 @@
 With ``ADTRACK_DEDUPE_WINDOW_S=60`` and ``ADTRACK_MAX_CLOCK_SKEW_S=10`` an accepted event_id is removed
 70 s after its event, so the entries a worker holds should stop growing after that, and so should its
 memory and its state store on disk: the slopes of RSS and of the store's size (MiB/min, least squares)
-over the samples after the warm-up tell whether they do. The slope over the second half of the soak
-is reported too, and with each RSS sample what the worker's /metrics says RocksDB's block cache and
+over the samples after the warm-up, up to the traffic's end, tell whether they do (the samples taken
+while the group drains its last records and commits them are kept, but are not of steady traffic).
+The slope over the second half of the traffic is reported too, and with each RSS sample what the worker's /metrics says RocksDB's block cache and
 memtables hold: growth that stops later than the warm-up is told from growth that goes on, and
 bounded caches from the rest. The events are not judged one by one (a long soak would not fit in
 memory), but each is accounted for: the worker must give every event an outcome and commit all of
@@ -35,6 +36,11 @@ def warm_up(seconds: float) -> float:
     return min(WARM_UP_S, seconds / 3)
 
 
+def steady(samples: list[tuple[float, float]], since: float, until: float) -> list[tuple[float, float]]:
+    """The ``(s, MiB)`` samples taken from ``since`` to ``until`` (the traffic's end), as ``(min, MiB)``."""
+    return [(t / 60, mib) for t, mib in samples if since <= t <= until]
+
+
 def store_mib(worker: Any) -> float:
     """Size of the worker's tracking-state stores on disk."""
     folder = worker.datadir / "v1" / "tables" / "tracking-state"
@@ -52,10 +58,10 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     rocksdb: list[tuple[float, float, float]] = []  # (s, block cache MiB, memtables MiB): bounded parts of RSS
     unanswered = 0  # samples without the worker's state memory: /metrics did not answer in time
     stop = threading.Event()
+    began = time.monotonic()
 
     def sample() -> None:
         nonlocal unanswered
-        began = time.monotonic()
         while True:
             samples.append((time.monotonic() - began, procs.rss_mib(pid)))
             disk.append((samples[-1][0], store_mib(worker)))
@@ -77,6 +83,7 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
         run = uuid.uuid4().hex[:12]
         traffic = (kafka.out(r) for r in mix(run, here.updates, seed, shares, settings))
         count = asyncio.run(kafka.paced(here.settings, here.settings.topic_raw, traffic, rate, seconds))
+        traffic_s = time.monotonic() - began  # the samples after it are of the drain, not of steady traffic
         lag = asyncio.run(kafka.wait_drained(here.settings, kafka.tracking_group(here.settings), 120))
     finally:
         stop.set()
@@ -84,13 +91,14 @@ def soak(here: Stage, rate: float, seconds: float, shares: Shares, seed: int) ->
     answered = asyncio.run(verify.account(here.settings, run, count)).figures()
     if answered["missing"]:
         answered["missing_events"] = describe(here, run, seed, shares, settings, answered["missing_seqs"])
-    after = [(t / 60, mib) for t, mib in samples if t >= warm_up(seconds)]
-    disk_after = [(t / 60, mib) for t, mib in disk if t >= warm_up(seconds)]
+    after = steady(samples, warm_up(seconds), traffic_s)
+    disk_after = steady(disk, warm_up(seconds), traffic_s)
     return {
         "seconds": seconds, "rate": rate, "events": count, "dedupe_window_s": DEDUPE_WINDOW_S,
-        "warm_up_s": warm_up(seconds), "rss_mib": [[round(t, 1), round(m, 1)] for t, m in samples],
+        "warm_up_s": warm_up(seconds), "traffic_s": round(traffic_s, 1),
+        "rss_mib": [[round(t, 1), round(m, 1)] for t, m in samples],
         "rss_slope_mib_per_min": stats.slope(after),
-        "rss_slope_second_half_mib_per_min": stats.slope([(t / 60, mib) for t, mib in samples if t >= seconds / 2]),
+        "rss_slope_second_half_mib_per_min": stats.slope(steady(samples, traffic_s / 2, traffic_s)),
         "cpu_s": procs.cpu_seconds(pid) - cpu,
         "store_mib": [[round(t, 1), round(m, 2)] for t, m in disk], "store_slope_mib_per_min": stats.slope(disk_after),
         "state_memory_mib": [[round(t, 1), round(cache, 1), round(memtables, 1)] for t, cache, memtables in rocksdb],
