@@ -35,6 +35,9 @@ def test_a_smoke_run_reports_every_figure_and_every_event_had_its_expected_outco
     assert figures["latency"]["oracle"]["passed"] and figures["latency"]["joined"] > 0
     for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "max_gap_ms", "rate"):
         assert isinstance(figures["latency"][key], (int, float))
+    by_path = figures["latency"]["paths"]  # every joined event is either sent home or re-routed
+    assert by_path["home"]["events"] + by_path["rerouted"]["events"] == figures["latency"]["joined"]
+    assert by_path["home"]["events"] > 0
     own = figures["latency"]["worker_batches"]  # scraped from the worker's /metrics before and after
     assert own["batches"] > 0 and 0 < own["p50_ms_at_most"] <= own["p99_ms_at_most"]
     assert figures["latency"]["bare"]["joined"] > 0

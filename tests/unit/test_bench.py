@@ -12,11 +12,12 @@ from config.settings import Settings
 from pipeline.cli.loader import read_updates
 from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.sim import oracle
-from pipeline.sim.bench import report, restore, soak, stats
+from pipeline.sim.bench import latency, report, restore, soak, stats
 from pipeline.sim.bench.mix import Shares, home, mix
 from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
 from pipeline.sim.generator import SAMPLE_CORE_DATA
 from pipeline.sim.snapshot import Snapshot
+from pipeline.sim.traffic import ACCEPTED
 from pipeline.state.records import AcceptedBatch, Spend
 
 SETTINGS = Settings()
@@ -95,6 +96,20 @@ def test_the_soaks_slopes_use_the_samples_of_steady_traffic_after_the_warm_up() 
     assert stats.slope(soak.steady(samples, 120.0, 610.0)) > 0.5  # what the drain would have added
 
 
+def test_the_latency_phase_tells_the_rerouted_events_from_those_sent_home() -> None:
+    settings = Settings.from_env()
+    records = list(itertools.islice(mix("r", read_updates(SAMPLE_CORE_DATA), 7, Shares(rerouted=0.2), settings), 2000))
+    moved = [r for r in records if latency.rerouted_event(r)]
+    assert moved and all(r.partition != home(r.sent.item.key, settings.partitions) for r in moved)
+    assert all(r.sent.item.expected == ACCEPTED for r in moved)
+    stayed = [r for r in records if r.sent.item.expected == ACCEPTED and not latency.rerouted_event(r)]
+    assert stayed and all(r.partition == home(r.sent.item.key, settings.partitions) for r in stayed)
+
+    by_path = latency.paths({"a": 10, "b": 20, "c": 300, "d": 40}, rerouted={"c", "x"})
+    assert by_path["home"] == {"events": 3, "p50_ms": 20, "p95_ms": 40, "p99_ms": 40, "max_ms": 40}
+    assert by_path["rerouted"] == {"events": 1, "p50_ms": 300, "p95_ms": 300, "p99_ms": 300, "max_ms": 300}
+
+
 def test_a_histograms_quantiles_are_the_bounds_of_the_buckets_that_hold_them() -> None:
     inf = float("inf")
     before = [(0.05, 10), (0.1, 10), (0.25, 10), (inf, 10)]
@@ -142,6 +157,8 @@ def test_the_table_names_every_figure() -> None:
         "latency": {"rate": 1000.0, "p50_ms": 12, "p95_ms": 40, "p99_ms": 80, "max_ms": 300, "max_gap_ms": 120,
                     "worker_batches": {"batches": 1200, "p50_ms_at_most": 25.0, "p99_ms_at_most": 100.0},
                     "worker_cpu_s": 9.5, "broker_cpu_s": 6.3,
+                    "paths": {"home": {"events": 9800, "p50_ms": 11, "p99_ms": 60},
+                              "rerouted": {"events": 200, "p50_ms": 30, "p99_ms": 150}},
                     "bare": {"p50_ms": 9, "p95_ms": 30, "p99_ms": 70, "max_ms": 200, "cpu_s": 4.0, "broker_cpu_s": 3.5}},
         "soak": {"seconds": 600.0, "rate": 1000.0, "rss_mib": [[0, 80.0], [5, 90.0]], "rss_slope_mib_per_min": 0.25,
                  "rss_slope_second_half_mib_per_min": -0.5,
@@ -161,6 +178,7 @@ def test_the_table_names_every_figure() -> None:
     assert values["latency at 1 000/s"].startswith("p50 12 ms, p95 40 ms, p99 80 ms, max 300 ms")
     assert values["worker's own part"] == "1 200 batches, fetch to landed: p50 <= 25 ms, p99 <= 100 ms"
     assert values["bare loop at 1 000/s"] == "p50 9 ms, p95 30 ms, p99 70 ms, max 200 ms"
+    assert values["latency by path"] == "sent home 9 800: p50 11 ms, p99 60 ms; re-routed 200: p50 30 ms, p99 150 ms"
     assert values["CPU over the phase"] == "worker 9.5 s, broker 6.3 s; bare loop 4.0 s, broker 3.5 s"
     assert values["soak 600 s at 1 000/s"] == "RSS 80 -> 90 MiB, +0.25 MiB/min after 60 s, -0.50 over the second half"
     assert values["state store in memory"] == "block cache 20 MiB at half time, 40 at the end; memtables 8 MiB at the end"

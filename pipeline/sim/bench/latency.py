@@ -3,6 +3,8 @@
 A producer sends the traffic mix at a fixed rate (half the measured maximum) whatever the worker
 does, so a slow worker shows as growing latency rather than as a slower sender. Afterwards both
 topics are read and joined by event_id; the longest quiet spell between real-time outputs shows a stall.
+The events sent off their campaign's partition travel twice (to the partition they were sent to, and
+home from there), so their latencies are reported apart from the others' too.
 
 Then the same traffic at the same rate goes through the bare loop (``pipeline.sim.bench.bare``, a process
 of its own like the worker, the worker stopped): what the broker, the clients and this machine cost
@@ -27,9 +29,10 @@ from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
 from pipeline.sim import oracle, processes
 from pipeline.sim.bench import bare, kafka, procs, stats
-from pipeline.sim.bench.mix import Shares, mix
+from pipeline.sim.bench.mix import BenchRecord, Shares, mix
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, histogram, probe, wait_ready, worker_pid
 from pipeline.sim.bench.verify import read_outputs, slim, verdict
+from pipeline.sim.traffic import ACCEPTED
 from pipeline.sim.workers import worker_env
 
 BARE_SOURCE, BARE_TARGET = "bench.latency.raw", "bench.latency.bare"
@@ -66,10 +69,13 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     batches_before = histogram(worker, BATCH_LATENCY)
     run = uuid.uuid4().hex[:12]
     sent: dict[int, oracle.Sent] = {}
+    rerouted: set[str] = set()
 
     def records() -> Iterator[kafka.Out]:
         for record in mix(run, here.updates, seed, shares, here.settings):
             sent[record.sent.seq] = slim(record.sent)
+            if rerouted_event(record):
+                rerouted.add(orjson.loads(record.value)["event_id"])
             yield kafka.out(record)
 
     # Made before the clock starts: the sender shares the worker's two cores, and only has to send.
@@ -81,7 +87,8 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     batches = stats.bucket_difference(histogram(worker, BATCH_LATENCY), batches_before)
     outputs = asyncio.run(read_outputs(here.settings, run))
     raw = asyncio.run(raw_times(here, run))
-    latencies = [out - raw[e] for e, out in outputs.accepted_ms.items() if e in raw]
+    by_event = {e: out - raw[e] for e, out in outputs.accepted_ms.items() if e in raw}
+    latencies = list(by_event.values())
     verdict_ = verdict(run, sent, outputs, here.snapshot)
     if lag:
         verdict_["passed"] = False
@@ -89,9 +96,24 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     return {
         "rate": rate, "seconds": seconds, "events": count, "joined": len(latencies), **percentiles(latencies),
         "max_gap_ms": stats.max_gap(list(outputs.accepted_ms.values())), "oracle": verdict_,
+        "paths": paths(by_event, rerouted),
         "worker_batches": batch_figures(batches), "worker_cpu_s": worker_cpu_s, "broker_cpu_s": broker_cpu_s,
         "bare": baseline(here, rate, seconds, shares, seed),
     }
+
+
+def rerouted_event(record: BenchRecord) -> bool:
+    """An event the bench sends off its campaign's partition (no key or a wrong one): it travels twice."""
+    item = record.sent.item
+    return item.expected == ACCEPTED and record.key != item.key
+
+
+def paths(by_event: dict[str, int], rerouted: set[str]) -> dict[str, dict[str, float]]:
+    """The latencies of the events sent to their campaign's partition, and of those the worker re-routed."""
+    home = [ms for event_id, ms in by_event.items() if event_id not in rerouted]
+    moved = [ms for event_id, ms in by_event.items() if event_id in rerouted]
+    return {"home": {"events": len(home), **percentiles(home)},
+            "rerouted": {"events": len(moved), **percentiles(moved)}}
 
 
 def percentiles(latencies: list[int]) -> dict[str, float]:

@@ -63,6 +63,11 @@ def table(figures: dict[str, Any]) -> str:
         rows.append((f"latency at {_n(lat['rate'])}/s", f"p50 {_n(lat['p50_ms'])} ms, p95 {_n(lat['p95_ms'])} ms, "
                      f"p99 {_n(lat['p99_ms'])} ms, max {_n(lat['max_ms'])} ms; "
                      f"longest gap {_n(lat['max_gap_ms'])} ms"))
+        if by_path := lat.get("paths"):
+            home, moved = by_path["home"], by_path["rerouted"]
+            rows.append(("latency by path", f"sent home {_n(home['events'])}: p50 {_n(home['p50_ms'])} ms, "
+                                            f"p99 {_n(home['p99_ms'])} ms; re-routed {_n(moved['events'])}: "
+                                            f"p50 {_n(moved['p50_ms'])} ms, p99 {_n(moved['p99_ms'])} ms"))
         if own := lat.get("worker_batches"):
             rows.append(("worker's own part", f"{_n(own['batches'])} batches, fetch to landed: "
                                               f"p50 <= {_n(own['p50_ms_at_most'])} ms, "
