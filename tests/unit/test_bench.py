@@ -38,7 +38,7 @@ def test_the_mix_numbers_events_in_order_and_has_the_requested_shares() -> None:
 
 
 def test_a_rerouted_event_is_sent_off_its_campaigns_partition_with_no_key_or_a_wrong_key() -> None:
-    rerouted = [r for r in records(5000) if r.sent.item.expected == "accepted" and r.key != r.sent.item.key]
+    rerouted = [r for r in records(5000) if r.rerouted]
     assert {r.key is None for r in rerouted} == {True, False}
     for r in rerouted:
         assert r.partition != home(r.sent.item.key, SETTINGS.partitions)
@@ -99,10 +99,10 @@ def test_the_soaks_slopes_use_the_samples_of_steady_traffic_after_the_warm_up() 
 def test_the_latency_phase_tells_the_rerouted_events_from_those_sent_home() -> None:
     settings = Settings.from_env()
     records = list(itertools.islice(mix("r", read_updates(SAMPLE_CORE_DATA), 7, Shares(rerouted=0.2), settings), 2000))
-    moved = [r for r in records if latency.rerouted_event(r)]
+    moved = [r for r in records if r.rerouted]
     assert moved and all(r.partition != home(r.sent.item.key, settings.partitions) for r in moved)
     assert all(r.sent.item.expected == ACCEPTED for r in moved)
-    stayed = [r for r in records if r.sent.item.expected == ACCEPTED and not latency.rerouted_event(r)]
+    stayed = [r for r in records if r.sent.item.expected == ACCEPTED and not r.rerouted]
     assert stayed and all(r.partition == home(r.sent.item.key, settings.partitions) for r in stayed)
 
     by_path = latency.paths({"a": 10, "b": 20, "c": 300, "d": 40}, rerouted={"c", "x"})

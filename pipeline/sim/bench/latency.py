@@ -29,10 +29,9 @@ from config.topics import TopicSpec
 from pipeline.kafka.admin import ensure_topics
 from pipeline.sim import oracle, processes
 from pipeline.sim.bench import bare, kafka, procs, stats
-from pipeline.sim.bench.mix import BenchRecord, Shares, mix
+from pipeline.sim.bench.mix import Shares, mix
 from pipeline.sim.bench.stage import WARM_UP_EVENTS, Stage, histogram, probe, wait_ready, worker_pid
 from pipeline.sim.bench.verify import read_outputs, slim, verdict
-from pipeline.sim.traffic import ACCEPTED
 from pipeline.sim.workers import worker_env
 
 BARE_SOURCE, BARE_TARGET = "bench.latency.raw", "bench.latency.bare"
@@ -74,16 +73,17 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
     def records() -> Iterator[kafka.Out]:
         for record in mix(run, here.updates, seed, shares, here.settings):
             sent[record.sent.seq] = slim(record.sent)
-            if rerouted_event(record):
+            if record.rerouted:
                 rerouted.add(orjson.loads(record.value)["event_id"])
             yield kafka.out(record)
 
     # Made before the clock starts: the sender shares the worker's two cores, and only has to send.
     traffic = list(itertools.islice(records(), int(rate * seconds)))
-    cpu = CpuClock(worker_pid(worker), here.broker_pid)
+    pid = worker_pid(worker)
+    cpu, broker_cpu = procs.cpu_seconds(pid), here.broker_cpu()
     count = asyncio.run(kafka.paced(here.settings, here.settings.topic_raw, traffic, rate, seconds))
     lag = asyncio.run(kafka.wait_drained(here.settings, kafka.tracking_group(here.settings), 120))
-    worker_cpu_s, broker_cpu_s = cpu.seconds()
+    worker_cpu_s, broker_cpu_s = procs.cpu_seconds(pid) - cpu, here.broker_cpu() - broker_cpu
     batches = stats.bucket_difference(histogram(worker, BATCH_LATENCY), batches_before)
     outputs = asyncio.run(read_outputs(here.settings, run))
     raw = asyncio.run(raw_times(here, run))
@@ -100,12 +100,6 @@ def measure(here: Stage, rate: float, seconds: float, shares: Shares, seed: int)
         "worker_batches": batch_figures(batches), "worker_cpu_s": worker_cpu_s, "broker_cpu_s": broker_cpu_s,
         "bare": baseline(here, rate, seconds, shares, seed),
     }
-
-
-def rerouted_event(record: BenchRecord) -> bool:
-    """An event the bench sends off its campaign's partition (no key or a wrong one): it travels twice."""
-    item = record.sent.item
-    return item.expected == ACCEPTED and record.key != item.key
 
 
 def paths(by_event: dict[str, int], rerouted: set[str]) -> dict[str, dict[str, float]]:
@@ -143,10 +137,10 @@ def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int
         run = uuid.uuid4().hex[:12]
         records = [kafka.out(r) for r in itertools.islice(mix(run, here.updates, seed, shares, settings),
                                                           int(rate * seconds))]
-        cpu = CpuClock(process.pid, here.broker_pid)
+        cpu, broker_cpu = procs.cpu_seconds(process.pid), here.broker_cpu()
         count = asyncio.run(kafka.paced(settings, BARE_SOURCE, records, rate, seconds))
         asyncio.run(_wait_total(settings, BARE_TARGET, count, 120.0))
-        bare_cpu_s, broker_cpu_s = cpu.seconds()
+        bare_cpu_s, broker_cpu_s = procs.cpu_seconds(process.pid) - cpu, here.broker_cpu() - broker_cpu
     finally:
         processes.stop(process, 10)
     raw = asyncio.run(raw_times(here, run, BARE_SOURCE))
@@ -154,18 +148,6 @@ def baseline(here: Stage, rate: float, seconds: float, shares: Shares, seed: int
     latencies = [when - raw[e] for e, when in out.items() if e in raw]
     return {"events": count, "joined": len(latencies), **percentiles(latencies),
             "cpu_s": bare_cpu_s, "broker_cpu_s": broker_cpu_s}
-
-
-class CpuClock:
-    """CPU seconds a consumer process and the broker use from now on: who the two cores went to."""
-
-    def __init__(self, consumer_pid: int, broker_pid: int) -> None:
-        self.pids = (consumer_pid, broker_pid)
-        self.start = [procs.cpu_seconds(pid) for pid in self.pids]
-
-    def seconds(self) -> tuple[float, float]:
-        consumer, broker = (round(procs.cpu_seconds(pid) - s, 2) for pid, s in zip(self.pids, self.start))
-        return consumer, broker
 
 
 def _wait_for_line(process: subprocess.Popen[str], line: str, timeout_s: float) -> None:

@@ -49,6 +49,12 @@ class BenchRecord:
     def headers(self) -> list[tuple[str, bytes]]:
         return self.sent.headers
 
+    @property
+    def rerouted(self) -> bool:
+        """An accepted event sent off its campaign's partition (no key or a wrong one): it travels twice."""
+        item = self.sent.item
+        return item.expected == ACCEPTED and self.key != item.key
+
 
 def home(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner gives ``key``: a campaign's home."""
