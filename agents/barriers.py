@@ -10,6 +10,7 @@ forgotten at a barrier.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -27,25 +28,46 @@ log = logging.getLogger(__name__)
 CONTROL_KEY = control.signing_key(settings.control_secret)
 
 
-async def process(records: Sequence[Any], state: PartitionState, context: batch.Context, now: int,
-                  result: batch.Result) -> None:
-    """Add the outcomes of one partition's ``records`` to ``result``.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Segment:
+    """Events to judge, in order, and the barrier after them (None: the end of the fetch)."""
 
-    Each segment is one ``batch.process`` call, which looks each core-data id up once.
+    events: list[batch.Decoded]
+    barrier: control.Barrier | None = None
+    record: Any = None  # the barrier's record
+
+
+def sort(records: Sequence[Any], context: batch.Context, result: batch.Result) -> list[Segment]:
+    """One partition's ``records`` in segments between barriers, decoded (``batch.sort``).
+
+    Poison, forged control records and re-routes are in ``result`` once this returns: none of them
+    waits for a barrier.
     """
-    segment: list[Any] = []
+    segments: list[Segment] = []
+    events: list[Any] = []
     for record in records:
         kind = control.classify(record.headers, record.value, CONTROL_KEY)
         if kind is control.EVENT:
-            segment.append(record)
-            continue
-        batch.process(segment, state, context, now, result)
-        segment = []
-        if isinstance(kind, control.Barrier):
-            await wait_for_coredata(list(kind.versions), record)
+            events.append(record)
+        elif isinstance(kind, control.Barrier):
+            segments.append(Segment(batch.sort(events, context, result), kind, record))
+            events = []
         else:  # a barrier we did not write holds nothing
             result.dead_letters.append(batch.DeadLetter(record, "control", kind.reason, "control"))
-    batch.process(segment, state, context, now, result)
+    segments.append(Segment(batch.sort(events, context, result)))
+    return segments
+
+
+async def judge(segments: Sequence[Segment], state: PartitionState, context: batch.Context, now: int,
+                result: batch.Result) -> None:
+    """Add the outcomes of one partition's sorted events to ``result``, each barrier waited for in turn.
+
+    Each segment is one ``batch.judge`` call, which looks each core-data id up once.
+    """
+    for segment in segments:
+        batch.judge(segment.events, state, context, now, result)
+        if segment.barrier is not None:
+            await wait_for_coredata(list(segment.barrier.versions), segment.record)
 
 
 async def wait_for_coredata(versions: list[control.Version], record: Any) -> None:

@@ -30,7 +30,9 @@ class Flight:
     offsets: dict[TopicPartition, int] = dataclasses.field(default_factory=dict)  # input offsets to commit
     result: batch.Result = dataclasses.field(default_factory=batch.Result)
     fetched_at: float = dataclasses.field(default_factory=time.monotonic)  # made right after the fetch
-    delivery: Delivery | None = None  # its records, state changes and dead letters, with the outbox
+    rerouted: Delivery | None = None  # its re-routes, handed to the outbox first
+    delivery: Delivery | None = None  # its other records, state changes and dead letters, with the outbox
 
     def acknowledged(self) -> bool:
-        return self.delivery is not None and self.delivery.acknowledged()
+        return (self.delivery is not None and self.delivery.acknowledged()
+                and (self.rerouted is None or self.rerouted.acknowledged()))

@@ -45,6 +45,7 @@ from pipeline.runtime.timeline import timeline
 from pipeline.state import batch
 from pipeline.state.changelog import restore_states
 from pipeline.state.held import held
+from pipeline.state.partition import PartitionState
 from tables import coredata
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ MAX_IN_FLIGHT = 6
 PRODUCER_BATCH_BYTES = 1 << 20
 #: How often a partition looks for expired entries: often enough to remove more than it accepts.
 EXPIRE_EVERY_S = 0.1
+#: Turns of the event loop given to the producer once a batch's re-routes are handed to the outbox:
+#: aiokafka's sender has written their produce request after four (measured), before the judging, which
+#: gives it none.
+HAND_OVER_TURNS = 5
 
 
 class Listener(ConsumerRebalanceListener):
@@ -232,18 +237,32 @@ class Tracking(Service):
     # ---- batches ------------------------------------------------------------------------------
 
     async def _launch(self, fetched: dict[TopicPartition, list[Any]]) -> None:
-        """Process a fetch and start sending its outputs and state changes, after the batches before it."""
+        """Process a fetch and start sending its outputs and state changes, after the batches before it.
+
+        Its re-routes go first, before its events are judged: they make a second trip through the
+        broker, and sent with the rest they would miss the next fetch of their partition.
+        """
         flight = Flight()
+        assert self._context is not None and self.contiguity is not None and self.outbox is not None
+        to_judge: list[tuple[PartitionState, list[barriers.Segment]]] = []
         for tp, records in fetched.items():
             state = self.states.get(tp.partition)
             if state is None or not records:
                 continue  # revoked since the fetch: its new owner reads these records
-            assert self._context is not None and self.contiguity is not None
             records = self.contiguity.take(tp, records)
             if not records:
                 continue  # not where the partition's last batch ended: fetched again from there
-            await barriers.process(records, state, self._context, flight.now, flight.result)
+            to_judge.append((state, barriers.sort(records, self._context, flight.result)))
             flight.offsets[tp] = records[-1].offset + 1
+        outputs = flight.result.outputs
+        reroutes = {destination: outputs.pop(destination) for destination in
+                    [destination for destination in outputs if destination[0] == settings.topic_raw]}
+        if reroutes:
+            flight.rerouted = self.outbox.put(reroutes)
+            for _ in range(HAND_OVER_TURNS):
+                await asyncio.sleep(0)
+        for state, segments in to_judge:
+            await barriers.judge(segments, state, self._context, flight.now, flight.result)
         for p, state in self.states.items():
             if time.monotonic() - self._expired_at.get(p, 0.0) >= EXPIRE_EVERY_S:
                 self._expired_at[p] = time.monotonic()
@@ -253,7 +272,6 @@ class Tracking(Service):
                 flight.sealed[p] = sealed
         for letter in flight.result.dead_letters:
             flight.result.counts[f"dlq:{letter.reason}", None] += 1
-        assert self.outbox is not None
         flight.delivery = self.outbox.put(self._parcel(flight))
         # The outbox holds them until they are built into record batches; the flight only needs the counts.
         flight.result.outputs.clear()
@@ -275,6 +293,8 @@ class Tracking(Service):
         """Wait for the oldest batch in flight to be acknowledged; then store its changes, mark its input done."""
         flight = self._flights[0]
         assert flight.delivery is not None
+        if flight.rerouted is not None:
+            await flight.rerouted.wait()
         await flight.delivery.wait()
         self._flights.popleft()
         for p, sealed in flight.sealed.items():

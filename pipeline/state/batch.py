@@ -85,9 +85,22 @@ class Context:
     lookup: Callable[[str, str], dict[str, Any] | None]
 
 
+Decoded = tuple[RawRecord, dict[str, Any]]
+
+
 def process(records: Sequence[RawRecord], state: PartitionState, context: Context, now: int, result: Result) -> None:
     """Process ``records`` (all of ``state``'s partition, in offset order), adding to ``result``."""
-    decoded: list[tuple[RawRecord, dict[str, Any]]] = []
+    judge(sort(records, context, result), state, context, now, result)
+
+
+def sort(records: Sequence[RawRecord], context: Context, result: Result) -> list[Decoded]:
+    """Decode ``records``: poison to dead letters, events off their campaign's partition to the re-route
+    outputs (to the raw topic, unchanged); the events to judge here are returned, in order.
+
+    Apart from ``judge``: neither depends on core data or state, so the re-routes of a whole fetch can
+    be on their way while its events are judged.
+    """
+    decoded: list[Decoded] = []
     for record in records:
         try:
             event = decode_event(record.value, context.max_event_bytes)
@@ -101,14 +114,20 @@ def process(records: Sequence[RawRecord], state: PartitionState, context: Contex
                 (event["campaign_id"].encode(), record.value, record.headers))
             continue
         decoded.append((record, event))
-    if decoded:
-        state.prefetch(event["event_id"] for _, event in decoded)
-        judge = _Judge(state, context, now, result)
-        for record, event in decoded:
-            try:
-                judge(record, event)
-            except Exception as exc:  # a bug met this event: it is kept in the DLQ, never skipped
-                result.dead_letters.append(DeadLetter(record, "error", f"{type(exc).__name__}: {exc}", "process"))
+    return decoded
+
+
+def judge(decoded: Sequence[Decoded], state: PartitionState, context: Context, now: int, result: Result) -> None:
+    """The rules for ``decoded`` events of ``state``'s partition, in order, against core data and the state."""
+    if not decoded:
+        return
+    state.prefetch(event["event_id"] for _, event in decoded)
+    judging = _Judge(state, context, now, result)
+    for record, event in decoded:
+        try:
+            judging(record, event)
+        except Exception as exc:  # a bug met this event: it is kept in the DLQ, never skipped
+            result.dead_letters.append(DeadLetter(record, "error", f"{type(exc).__name__}: {exc}", "process"))
 
 
 class _Standing:

@@ -7,6 +7,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 
 from config.settings import Settings
+from pipeline.kafka.partitioning import home_partition
 from tests import factories
 from tests.harness import Kafka, wait_until
 from tests.world import World
@@ -27,9 +28,11 @@ def committed(settings: Settings, partition: int) -> int:
         admin.close()
 
 
+@pytest.mark.parametrize("path", ["home", "rerouted"])
 def test_a_write_that_fails_for_good_stops_tracking_with_its_input_uncommitted(make_worker, kafka: Kafka,
-                                                                               settings: Settings) -> None:
-    # Raw events up to 8 MiB pass validation here, so the huge one is accepted and its output cannot be written.
+                                                                               settings: Settings, path: str) -> None:
+    """Its output, or its re-route to its campaign's partition (sent ahead of the batch's other records)."""
+    # Raw events up to 8 MiB pass validation here, so the huge one is decoded and cannot be written on.
     worker = make_worker("fails", ADTRACK_MAX_EVENT_BYTES=str(8 << 20)).start().wait_ready()
     world = World(kafka)
     ids = world.campaign()
@@ -40,13 +43,20 @@ def test_a_write_that_fails_for_good_stops_tracking_with_its_input_uncommitted(m
 
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, max_request_size=8 << 20, acks="all")
     try:
-        huge = factories.event(*ids, url=HUGE_URL)
-        sent = producer.send(settings.topic_raw, orjson.dumps(huge), key=ids[0].encode()).get(timeout=30)
+        huge = orjson.dumps(factories.event(*ids, url=HUGE_URL))
+        if path == "home":
+            sent = producer.send(settings.topic_raw, huge, key=ids[0].encode()).get(timeout=30)
+        else:
+            elsewhere = (home_partition(ids[0], settings.partitions) + 1) % settings.partitions
+            sent = producer.send(settings.topic_raw, huge, partition=elsewhere).get(timeout=30)
     finally:
         producer.close()
     after = world.send_event(ids)
 
     wait_until(lambda: b"tracking stopped" in worker.log(), 60, "tracking to stop on the failed write")
+    home = home_partition(ids[0], settings.partitions)
+    failed = f"{settings.topic_raw}[{home}]" if path == "rerouted" else f"{settings.topic_realtime}["
+    assert f"for {failed}".encode() in worker.log(), "the write that failed is not the one the test meant"
     assert committed(settings, sent.partition) <= sent.offset, "an offset was committed past an event without outcome"
     worker.stop()
     assert committed(settings, sent.partition) <= sent.offset

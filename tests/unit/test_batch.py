@@ -163,6 +163,27 @@ def test_an_event_off_its_home_partition_is_moved_there_unchanged(state: Partiti
     assert state.seal() is None
 
 
+def test_sorting_reads_no_state_or_core_data_and_leaves_the_events_to_judge_in_order(
+        state: PartitionState) -> None:
+    """Re-routes and poison are known before any event is judged: a fetch's re-routes are sent first."""
+    def no_core_data(entity: str, id_: str) -> None:
+        raise AssertionError(f"sorting looked up {entity} {id_}")
+
+    sorting = dataclasses.replace(context(), lookup=no_core_data)
+    elsewhere = dataclasses.replace(raw(3), partition=(PARTITION + 1) % PARTITIONS)
+    poison = FetchedRecord(4, b"{not json")
+    result = batch.Result()
+    decoded = batch.sort([raw(1), elsewhere, poison, raw(5)], sorting, result)
+    assert [(record.offset, event["event_id"]) for record, event in decoded] == [(1, "e1"), (5, "e5")]
+    assert result.outputs == {("raw", PARTITION): [(CAMPAIGN.encode(), elsewhere.value, ())]}
+    assert [(d.record, d.reason) for d in result.dead_letters] == [(poison, "malformed")]
+    assert state.seal() is None  # nothing judged, nothing changed
+
+    batch.judge(decoded, state, context(), NOW, result)
+    assert [r["event_id"] for r in by_destination(result, "realtime")] == ["e1", "e5"]
+    assert result.counts == {("rerouted", None): 1, ("accepted", CAMPAIGN): 2}
+
+
 @pytest.mark.parametrize("value, reason", [
     (b"{not json", "malformed"), (None, "malformed"), (b"[1]", "malformed"),
     (orjson.dumps({"event_id": "x"}), "schema"), (b'{"pad": "' + b"x" * 70000 + b'"}', "oversized"),
