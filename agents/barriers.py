@@ -4,7 +4,8 @@ A barrier (a control record signed with ``ADTRACK_CONTROL_SECRET``) holds its pa
 local core-data tables hold every version it lists, or ``ADTRACK_BARRIER_TIMEOUT_S`` passes (logged);
 the events after it are judged against that core data. A control record we did not sign holds
 nothing: it is dead-lettered as ``control``. Core-data lookups are remembered for a segment, and
-forgotten at a barrier.
+forgotten at a barrier. Sorting the records (decoding them, finding poison and re-routes) waits for no
+barrier: the tracking path sorts a whole fetch, sends its re-routes, then judges it segment by segment.
 """
 
 from __future__ import annotations

@@ -3,13 +3,16 @@
 Faust's per-event stream costs more than the work itself (README, Performance), so the raw topic
 is read by a service of the worker that owns its own consumer, in the group ``<app_id>-tracking``.
 Per fetch and per partition, ``pipeline.state.batch`` decides every record's outcome against core data
-and the partition's state. The state changes go to the state changelog, the outputs and dead letters
-to their topics, as record batches per (topic, partition), merged with those of the batches processed
-while the producer was busy (``pipeline.kafka.outbox``). Once all of them are acknowledged, the
-changes are written to the local store and the input offsets become committable (committed every
-``ADTRACK_COMMIT_INTERVAL_S``); meanwhile the next fetches are already being processed (up to
-``MAX_IN_FLIGHT`` batches on their way, landing strictly in order). A send that fails stops the
-worker with nothing of it committed: the batch is processed again after the restart.
+and the partition's state. The records that belong to another partition are found first and sent
+there before any event is judged: their second trip is what a re-routed event's latency is made of
+(docs/decisions/0009-reroutes-are-sent-before-the-judging.md).
+The state changes go to the state changelog, the outputs and dead letters to their topics, as record
+batches per (topic, partition), merged with those of the batches processed while the producer was
+busy (``pipeline.kafka.outbox``). Once all of them are acknowledged, the changes are written to the
+local store and the input offsets become committable (committed every ``ADTRACK_COMMIT_INTERVAL_S``);
+meanwhile the next fetches are already being processed (up to ``MAX_IN_FLIGHT`` batches on their way,
+landing strictly in order). A send that fails stops the worker with nothing of it committed: the
+batch is processed again after the restart.
 
 A core-data barrier in the stream holds its partition until the local core-data tables hold the
 versions it lists (``agents.barriers``). A revoked partition is given up only once its batches in

@@ -1,9 +1,9 @@
 """The tracking path for one partition's batch of raw records: outcomes and state changes, no I/O.
 
-Per record: decode (poison -> dead letter), move it to its campaign's home partition if it is not
-there, evaluate the business rules against core data and the partition's state, then charge the
-budget and enrich. The caller sends the outputs and the state changes, and commits the input
-offsets only once all of them are acknowledged.
+Per record: decode (poison -> dead letter) and move it to its campaign's home partition if it is
+not there (``sort``); then evaluate the business rules against core data and the partition's state,
+charge the budget and enrich (``judge``). The caller sends the outputs and the state changes, and
+commits the input offsets only once all of them are acknowledged.
 
 A replay of the very same message after a crash (same partition and offset as the accepted entry)
 is neither a duplicate nor charged again; its output repeats the budget left that it had.
@@ -81,7 +81,7 @@ class Context:
     destinations: Destinations
     #: partitions of each output topic: an output goes to its campaign's home partition there
     output_partitions: dict[str, int]
-    #: (entity, id) -> live data or None; asked once per id and entity for each ``process`` call
+    #: (entity, id) -> live data or None; asked once per id and entity for each ``judge`` call
     lookup: Callable[[str, str], dict[str, Any] | None]
 
 

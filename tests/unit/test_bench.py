@@ -12,7 +12,8 @@ from config.settings import Settings
 from pipeline.cli.loader import read_updates
 from pipeline.domain.pricing import cost_micros, from_micros
 from pipeline.sim import oracle
-from pipeline.sim.bench import latency, report, restore, soak, stats
+from pipeline.sim.bench import command, latency, report, restore, soak, stats
+from pipeline.sim.bench.command import Options
 from pipeline.sim.bench.mix import Shares, home, mix
 from pipeline.sim.bench.verify import Account, Outputs, slim, verdict
 from pipeline.sim.generator import SAMPLE_CORE_DATA
@@ -185,3 +186,12 @@ def test_the_table_names_every_figure() -> None:
     assert values["soak outcomes"] == "60 000 of 60 000 events, 3 repeated outcome records"
     assert values["restore 1 000 000 rows"].startswith("unavailable")
     assert values["oracle"] == "passed"
+
+
+def test_the_phase_rate_is_given_or_half_the_measured_maximum_and_not_needed_by_a_restore_alone() -> None:
+    measured = {"worker_first_to_last_events_per_s": 24_000.0}
+    assert command.phase_rate(Options(runs=1), measured) == 12_000.0
+    assert command.phase_rate(Options(runs=0, rate=5_000.0, soak_s=0), {}) == 5_000.0
+    # --runs 0 --latency 0 --soak 0: no maximum measured, none needed (this raised a TypeError)
+    unmeasured = dict.fromkeys(["worker_first_to_last_events_per_s"])
+    assert command.phase_rate(Options(runs=0, latency_s=0, soak_s=0), unmeasured) == 0.0

@@ -82,6 +82,16 @@ def _judge(phase: str, verdict: dict[str, Any]) -> None:
                           + "\n".join(verdict["problems"]))
 
 
+def phase_rate(options: Options, figures: dict[str, Any]) -> float:
+    """The rate of the latency and soak phases: ``--rate``, or half the worker's measured maximum.
+
+    0 when neither phase runs: a bench of the restore alone (``--runs 0``) measures no maximum.
+    """
+    if options.latency_s <= 0 and options.soak_s <= 0:
+        return 0.0
+    return options.rate or figures["worker_first_to_last_events_per_s"] / 2
+
+
 def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
     runs = []
     for n in range(1, options.runs + 1):
@@ -109,7 +119,7 @@ def _phases(options: Options, home: Path, figures: dict[str, Any]) -> None:
               f"records/s", flush=True)
     if runs:
         figures.update(report.summary(options.events, runs))
-    rate = options.rate or figures["worker_first_to_last_events_per_s"] / 2
+    rate = phase_rate(options, figures)
     if options.latency_s > 0:
         with stage(home, "latency") as here:
             figures["latency"] = latency.measure(here, rate, options.latency_s, options.shares, options.seed)
