@@ -33,7 +33,9 @@ def test_a_write_that_fails_for_good_stops_tracking_with_its_input_uncommitted(m
                                                                                settings: Settings, path: str) -> None:
     """Its output, or its re-route to its campaign's partition (sent ahead of the batch's other records)."""
     # Raw events up to 8 MiB pass validation here, so the huge one is decoded and cannot be written on.
-    worker = make_worker("fails", ADTRACK_MAX_EVENT_BYTES=str(8 << 20)).start().wait_ready()
+    # Every worker of the module is in one tracking group: the test stops its own, so that this one alone
+    # holds every partition, and the next test finds none of them.
+    worker = make_worker(f"fails-{path}", ADTRACK_MAX_EVENT_BYTES=str(8 << 20)).start().wait_ready()
     world = World(kafka)
     ids = world.campaign()
     before = world.send_event(ids)
@@ -62,8 +64,10 @@ def test_a_write_that_fails_for_good_stops_tracking_with_its_input_uncommitted(m
     assert committed(settings, sent.partition) <= sent.offset
 
     # Restarted with the default event size limit, the same event is dead-lettered and the stream goes on.
-    make_worker("recovers").start().wait_ready()
-    kafka.wait_for(settings.topic_dlq, lambda r: r.headers.get("dlq.offset") == str(sent.offset).encode()
+    recovering = make_worker(f"recovers-{path}").start().wait_ready()
+    kafka.wait_for(settings.topic_dlq, lambda r: r.headers.get("dlq.partition") == str(sent.partition).encode()
+                   and r.headers.get("dlq.offset") == str(sent.offset).encode()
                    and r.headers.get("dlq.reason") == b"oversized", timeout=60)
     assert world.outcome(after["event_id"], timeout=60)[0] == "accepted"
     wait_until(lambda: committed(settings, sent.partition) > sent.offset, 30, "the partition committed past it")
+    recovering.stop()
