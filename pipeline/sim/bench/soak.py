@@ -6,10 +6,11 @@ memory and its state store on disk: the slopes of RSS and of the store's size (M
 over the samples after the warm-up, up to the traffic's end, tell whether they do (the samples taken
 while the group drains its last records and commits them are kept, but are not of steady traffic).
 The slope over the second half of the traffic is reported too, and with each RSS sample what the
-worker's /metrics says RocksDB's block cache and memtables hold: growth that stops later than the warm-up is told from growth that goes on, and
-bounded caches from the rest. The events are not judged one by one (a long soak would not fit in
-memory), but each is accounted for: the worker must give every event an outcome and commit all of
-``tracking.raw``, and the events without one are named (their number, expected outcome and partition).
+worker's /metrics says RocksDB's block cache and memtables hold: growth that stops later than the
+warm-up is told from growth that goes on, and bounded caches from the rest. The events are not judged
+one by one (a long soak would not fit in memory), but each is accounted for: the worker must give every
+event an outcome and commit all of ``tracking.raw``, and the events without one are named (their
+number, expected outcome and partition).
 """
 
 from __future__ import annotations
